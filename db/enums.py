@@ -1,0 +1,85 @@
+"""Enumerations stored in the database (as strings with a CHECK constraint, not native enums,
+so adding a value is a plain migration on PostgreSQL and SQLite alike).
+
+The task lifecycle enums live with the pure state machine in `planner.lifecycle`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AcademicLevel(StrEnum):
+    HIGH_SCHOOL = "high_school"
+    UNDERGRADUATE = "undergraduate"
+    GRADUATE = "graduate"
+    OTHER = "other"
+
+
+class DifficultyCurve(StrEnum):
+    GENTLE = "gentle"
+    BALANCED = "balanced"
+    AGGRESSIVE = "aggressive"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+    EXAM_LEVEL = "exam_level"
+
+
+class AssessmentType(StrEnum):
+    QUIZ = "quiz"
+    ASSIGNMENT = "assignment"
+    MIDTERM = "midterm"
+    FINAL = "final"
+    PROJECT = "project"
+
+
+class AssessmentStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"  # gone from its LMS feed: kept for the student's history
+
+
+class TaskType(StrEnum):
+    READING = "reading"
+    PROBLEM_SET = "problem_set"
+    QUIZ = "quiz"
+    REVIEW = "review"
+    PROJECT = "project"
+    FLASHCARDS = "flashcards"
+
+
+class Trend(StrEnum):
+    IMPROVING = "improving"
+    STABLE = "stable"
+    DECLINING = "declining"
+    NEW = "new"
+
+
+class PathStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class IntegrationHealth(StrEnum):
+    OK = "ok"
+    NEEDS_REAUTH = "needs_reauth"  # grant revoked / token invalid: the user must reconnect
+    NEEDS_ATTENTION = "needs_attention"  # unshared database, remote looks empty: an admin decides
+
+
+class Provider(StrEnum):
+    GOOGLE = "google"
+    NOTION = "notion"
+    FEED = "feed"
+    PLANNER = "planner"
+
+
+class SyncOutcome(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"  # one provider failed, the others went through
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another sync of the same user held the lock

@@ -1,0 +1,15 @@
+"""How a task reaches the database: through the URL its own Celery app was configured with."""
+
+from __future__ import annotations
+
+from celery import Celery
+from sqlalchemy import Engine
+
+from db.session import get_engine
+
+
+def engine_for(app: Celery) -> Engine:
+    url = app.conf.get("studyplanner_database_url")
+    if not url:
+        raise RuntimeError("the Celery app has no studyplanner_database_url configured")
+    return get_engine(str(url))

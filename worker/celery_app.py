@@ -1,0 +1,111 @@
+"""The Celery app. Configured lazily from the settings (read when Celery first needs its
+configuration, i.e. at start-up, never at import), so `celery -A worker …` and tests that build
+their own app with `create_app(settings)` share one set of rules.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+from kombu.entity import Queue
+
+from worker.settings import Settings, get_settings
+
+TASK_MODULES = ["tasks.maintenance"]
+SYNC_QUEUE = "sync"
+MAINTENANCE_QUEUE = "maintenance"
+HEARTBEAT_TASK = "studyplanner.maintenance.heartbeat"
+
+
+def broker_transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.uses_embedded_broker:
+        folder = settings.broker_folder
+        # The folder transport reads "in" and writes "out": the same folder makes it a queue.
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
+    # Redis redelivers an unacknowledged task after visibility_timeout: it must exceed the hard
+    # time limit and any countdown we use, or a long task would run twice at once.
+    return {"visibility_timeout": max(3600, settings.task_time_limit_s * 2)}
+
+
+def ensure_broker_folders(settings: Settings) -> None:
+    if settings.uses_embedded_broker:
+        options = broker_transport_options(settings)
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    ensure_broker_folders(settings)
+    return {
+        "broker_url": settings.broker_url,
+        "result_backend": settings.effective_result_backend,
+        "broker_transport_options": broker_transport_options(settings),
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "result_expires": timedelta(days=1),
+        "result_extended": False,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_track_started": True,
+        "task_soft_time_limit": settings.task_soft_time_limit_s,
+        "task_time_limit": settings.task_time_limit_s,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "task_queues": [Queue(SYNC_QUEUE), Queue(MAINTENANCE_QUEUE)],
+        "task_default_queue": SYNC_QUEUE,
+        "task_routes": {
+            "studyplanner.sync.*": {"queue": SYNC_QUEUE},
+            "studyplanner.maintenance.*": {"queue": MAINTENANCE_QUEUE},
+        },
+        "beat_schedule": {
+            "heartbeat": {
+                "task": HEARTBEAT_TASK,
+                "schedule": timedelta(seconds=settings.heartbeat_interval_s),
+            },
+        },
+        "beat_schedule_filename": str((settings.var_dir / "celerybeat-schedule").resolve()),
+        "worker_hijack_root_logger": False,
+        # Our own keys: tasks find the database through the app they run in, so a test app
+        # and the production app never share an engine by accident.
+        "studyplanner_database_url": settings.effective_database_url,
+    }
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """An app for the given settings (tests) or, lazily, for the process's settings."""
+    celery_app = Celery("studyplanner", include=TASK_MODULES, set_as_current=settings is None)
+    if settings is None:
+        celery_app.add_defaults(lambda: celery_config(get_settings()))
+    else:
+        celery_app.config_from_object(celery_config(settings))
+    return celery_app
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _configure_process(**_kwargs: Any) -> None:
+    from worker.bootstrap import configure_process
+
+    configure_process(get_settings())
+
+
+@signals.worker_process_init.connect
+def _fresh_connections_after_fork(**_kwargs: Any) -> None:
+    from db.session import dispose_after_fork
+
+    dispose_after_fork()

@@ -1,0 +1,174 @@
+"""The `studyplanner` command. Input mistakes end in one clear line and exit code 2, never a
+traceback; a service that is down ends in one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from cryptography.fernet import Fernet
+from rich.console import Console
+from rich.table import Table
+
+from db import migrate
+from db.crypto import DecryptionFailed
+from db.session import get_engine
+from worker.bootstrap import configure_process
+from worker.celery_app import ensure_broker_folders
+from worker.settings import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="studyplanner",
+    help="Study plans in Google Calendar and Notion, kept right while you edit them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys for stored tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: shown as one line, exit code 2."""
+
+
+def _start() -> Settings:
+    try:
+        settings = get_settings()
+        configure_process(settings)
+        ensure_broker_folders(settings)
+    except ValueError as exc:
+        raise UserError(f"configuration: {exc}") from exc
+    return settings
+
+
+# --- db -------------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database schema."""
+    settings = _start()
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(url, revision)
+    engine = get_engine(url)
+    console.print(f"database at revision {migrate.current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    settings = _start()
+    engine = get_engine(settings.effective_database_url)
+    console.print(
+        f"current {migrate.current_revision(engine) or 'empty'}, head {migrate.head_revision()}"
+    )
+
+
+# --- health ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def health(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
+    from worker.health import check_broker, check_database, check_workers, versions
+
+    settings = _start()
+    engine = get_engine(settings.effective_database_url)
+    checks = [
+        check_database(engine),
+        check_broker(settings),
+        check_workers(engine, settings, datetime.now(UTC)),
+    ]
+    failed = [c for c in checks if not c.ok]
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "ok": not failed,
+                    "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+                    "versions": versions(),
+                }
+            )
+        )
+    else:
+        table = Table("check", "status", "detail", title="studyplanner health")
+        for c in checks:
+            table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]DOWN[/]", c.detail)
+        console.print(table)
+        console.print(versions())
+    if failed:
+        err_console.print(f"unhealthy: {failed[0].name} {failed[0].detail}")
+        raise typer.Exit(1)
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key (put it first in STUDYPLANNER_FERNET_KEYS to rotate)."""
+    console.print(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of STUDYPLANNER_FERNET_KEYS."""
+    from db.keyrotation import rotate_all
+
+    settings = _start()
+    try:
+        report = rotate_all(get_engine(settings.effective_database_url))
+    except DecryptionFailed as exc:
+        raise UserError(
+            f"{exc}: keep the old key in STUDYPLANNER_FERNET_KEYS (after the new one) until "
+            "rotation has finished"
+        ) from exc
+    console.print(
+        f"re-encrypted {report.values_rotated} value(s) in {len(report.columns)} column(s) "
+        "with the primary key"
+    )
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the round trip.")] = 90.0,
+) -> None:
+    """Run the whole loop on the embedded default: migrate SQLite, start a real worker with
+    beat on the folder broker, and show a periodic task's round trip."""
+    from worker.demo import run_demo
+
+    settings = _start()
+    ok = run_demo(settings, console=console, timeout_s=timeout)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err_console.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

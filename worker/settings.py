@@ -1,0 +1,143 @@
+"""The one settings class. Read at start-up through `get_settings()`, never at import time.
+
+Every field is `STUDYPLANNER_<NAME>` in the environment or in `.env`. The defaults are the
+embedded ones (SQLite and a folder broker under ./var/), so a fresh clone runs with no servers.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_BROKER_URL = "filesystem://"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STUDYPLANNER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(
+        default=Path("./var"), description="Folder for the embedded database, broker and keys."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: sqlite:///<var_dir>/studyplanner.sqlite3. "
+        "Production: postgresql+psycopg://user:pass@host/db.",
+    )
+    broker_url: str = Field(
+        default=EMBEDDED_BROKER_URL,
+        description="Celery broker. Default: a folder broker under <var_dir>/broker. "
+        "Production: redis://host:6379/0.",
+    )
+    result_backend: str | None = Field(
+        default=None,
+        description="Celery result backend. Default: the Redis broker's URL, or a SQLite file "
+        "under <var_dir> on the embedded broker.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for locks and rate limits shared between workers. Default: the broker "
+        "URL when it is Redis; otherwise in-process/database fallbacks.",
+    )
+    fernet_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys; the first encrypts, all decrypt. Default: one "
+        "generated and kept in <var_dir>/fernet.key (with a warning).",
+    )
+    task_soft_time_limit_s: int = Field(default=240, ge=1, description="Soft time limit per task.")
+    task_time_limit_s: int = Field(default=300, ge=1, description="Hard time limit per task.")
+    heartbeat_interval_s: float = Field(
+        default=60.0, gt=0, description="How often beat sends the worker heartbeat task."
+    )
+    log_level: str = Field(default="INFO", description="Log level of the worker and the CLI.")
+    google_api_endpoint: str = Field(
+        default="https://www.googleapis.com",
+        description="Base URL of Google Calendar (an emulator URL in tests and the demo).",
+    )
+    google_token_uri: str = Field(
+        default="https://oauth2.googleapis.com/token", description="OAuth token endpoint."
+    )
+    google_client_id: str | None = Field(default=None, description="OAuth client id.")
+    google_client_secret: SecretStr | None = Field(default=None, description="OAuth secret.")
+    notion_base_url: str = Field(
+        default="https://api.notion.com", description="Base URL of the Notion API."
+    )
+
+    @field_validator("database_url", "result_backend", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'studyplanner.sqlite3').resolve()}"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @property
+    def broker_folder(self) -> Path:
+        return (self.var_dir / "broker").resolve()
+
+    @property
+    def effective_result_backend(self) -> str:
+        if self.result_backend:
+            return self.result_backend
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return f"db+sqlite:///{(self.var_dir / 'celery-results.sqlite3').resolve()}"
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    def fernet_key_list(self) -> list[str]:
+        """The configured keys, or the embedded default key kept under var_dir."""
+        if self.fernet_keys is not None:
+            keys = [k.strip() for k in self.fernet_keys.get_secret_value().split(",") if k.strip()]
+            if not keys:
+                raise ValueError("STUDYPLANNER_FERNET_KEYS is set but holds no key")
+            return keys
+        return [_embedded_fernet_key(self.var_dir)]
+
+
+def _embedded_fernet_key(var_dir: Path) -> str:
+    from cryptography.fernet import Fernet
+
+    key_file = var_dir / "fernet.key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    log.warning(
+        "No STUDYPLANNER_FERNET_KEYS set: generated a key in %s. Fine for a laptop; in production "
+        "set STUDYPLANNER_FERNET_KEYS and keep the key outside the data directory.",
+        key_file,
+    )
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
