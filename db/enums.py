@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The pure mastery module owns the trend values; re-exported here for the models.
+from planner.mastery import Trend as Trend
+
 
 class AcademicLevel(StrEnum):
     HIGH_SCHOOL = "high_school"
@@ -49,13 +52,6 @@ class TaskType(StrEnum):
     REVIEW = "review"
     PROJECT = "project"
     FLASHCARDS = "flashcards"
-
-
-class Trend(StrEnum):
-    IMPROVING = "improving"
-    STABLE = "stable"
-    DECLINING = "declining"
-    NEW = "new"
 
 
 class PathStatus(StrEnum):

@@ -9,6 +9,9 @@ kept as written there.
 
 from __future__ import annotations
 
+import os
+import threading
+import time as clock
 import uuid
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -85,6 +88,21 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+_sequence_lock = threading.Lock()
+_last_sequence = 0
+
+
+def time_ordered_uuid() -> uuid.UUID:
+    """A UUID whose order is the order of creation within a process (nanoseconds, bumped on a
+    tie), then random bits: events written in one transaction share a timestamp, and a task's
+    timeline must still read in the order they happened."""
+    global _last_sequence
+    with _sequence_lock:
+        _last_sequence = max(_last_sequence + 1, clock.time_ns())
+        sequence = _last_sequence
+    return uuid.UUID(int=(sequence << 64) | int.from_bytes(os.urandom(8), "big"))
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:
@@ -431,13 +449,29 @@ class TaskEvent(Base):
         Index("ix_task_events_user_id_created_at", "user_id", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = uuid_pk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=time_ordered_uuid)
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("study_tasks.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = user_fk()
     event_type: Mapped[TaskEventType] = mapped_column(str_enum(TaskEventType, "task_event_type"))
     source: Mapped[EventSource] = mapped_column(str_enum(EventSource, "event_source"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskEventArchive(Base):
+    """Events older than the retention period, moved here by the archive task (seed 003 §6).
+    Same columns as task_events; no foreign key to the task, so the history outlives it."""
+
+    __tablename__ = "task_events_archive"
+    __table_args__ = (Index("ix_task_events_archive_task_id_created_at", "task_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    user_id: Mapped[uuid.UUID] = user_fk()
+    event_type: Mapped[TaskEventType] = mapped_column(str_enum(TaskEventType, "task_event_type"))
+    source: Mapped[EventSource] = mapped_column(str_enum(EventSource, "event_source"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
 
 
 class CalendarBlock(TimestampMixin, Base):

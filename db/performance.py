@@ -21,7 +21,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.enums import Trend
 from db.models import Assessment, MasteryRecord, PerformanceRecord, Topic, User
 from db.problems import InvalidInput, Problem
 from db.schemas import PerformanceIn
@@ -179,7 +178,7 @@ def recompute_topic_mastery(
 def apply_state(row: MasteryRecord, state: MasteryState) -> None:
     row.mastery_score = round(state.mastery_score, 6)
     row.confidence_interval = round(state.confidence_interval, 6)
-    row.trend = Trend(state.trend.value)
+    row.trend = state.trend
     row.last_practiced_at = state.last_practiced_at
     row.next_review_date = state.next_review_date
     row.review_interval_days = state.review_interval_days

@@ -77,12 +77,26 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": HEARTBEAT_TASK,
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),
             },
+            "expire-missed-tasks": {
+                "task": "studyplanner.maintenance.expire_missed_tasks",
+                "schedule": timedelta(minutes=15),
+            },
+            "refresh-feeds": {
+                "task": "studyplanner.maintenance.refresh_feeds",
+                "schedule": timedelta(minutes=5),
+            },
+            "archive-task-events": {
+                "task": "studyplanner.maintenance.archive_task_events",
+                "schedule": timedelta(days=1),
+            },
         },
         "beat_schedule_filename": str((settings.var_dir / "celerybeat-schedule").resolve()),
         "worker_hijack_root_logger": False,
         # Our own keys: tasks find the database through the app they run in, so a test app
         # and the production app never share an engine by accident.
         "studyplanner_database_url": settings.effective_database_url,
+        "studyplanner_event_archive_months": settings.event_archive_months,
+        "studyplanner_feed_refresh_min": settings.feed_refresh_interval_min,
     }
 
 

@@ -163,10 +163,18 @@ def demo(
 
 
 def main() -> None:
+    from db.problems import InvalidInput
+    from worker import cli_data
+
+    cli_data.register(app)
     try:
         app()
     except UserError as exc:
         err_console.print(f"error: {exc}")
+        sys.exit(2)
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            err_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = Field(
         default=60.0, gt=0, description="How often beat sends the worker heartbeat task."
     )
+    event_archive_months: int = Field(
+        default=12, ge=1, description="Task events older than this move to the archive table."
+    )
+    feed_refresh_interval_min: int = Field(
+        default=60, ge=5, description="How often each LMS feed is fetched again."
+    )
     log_level: str = Field(default="INFO", description="Log level of the worker and the CLI.")
     google_api_endpoint: str = Field(
         default="https://www.googleapis.com",

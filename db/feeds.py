@@ -1,0 +1,82 @@
+"""Registered LMS feeds: add one, refresh one (fetch → parse → import, all-or-nothing)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.enums import Provider
+from db.imports import ImportReport, import_feed
+from db.models import AssessmentFeed, SyncError, User
+from db.problems import InvalidInput
+from integrations.sources.feed_fetch import FeedFetchError, fetch_feed
+from integrations.sources.ical_feed import FeedError, parse_feed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    feed_id: uuid.UUID
+    report: ImportReport | None
+    error: str | None
+
+
+def add_feed(
+    session: Session, user: User, *, label: str, url: str, default_course_id: uuid.UUID | None
+) -> AssessmentFeed:
+    feed = AssessmentFeed(
+        user_id=user.id, label=label, url=url, default_course_id=default_course_id
+    )
+    session.add(feed)
+    session.flush()
+    return feed
+
+
+def refresh_feed(
+    session: Session, feed: AssessmentFeed, *, now: datetime, data: bytes | None = None
+) -> FeedOutcome:
+    """Fetch (unless `data` is given), parse and import. A failure is recorded on the feed and in
+    sync_errors and changes no assessment."""
+    user = session.get(User, feed.user_id)
+    assert user is not None
+    try:
+        raw = data if data is not None else fetch_feed(feed.url)
+        parsed = parse_feed(
+            raw,
+            default_tz=ZoneInfo(user.timezone),
+            window=(now - timedelta(days=1), now + timedelta(days=120)),
+        )
+        with session.begin_nested():
+            report = import_feed(session, user, feed, parsed, now=now)
+        return FeedOutcome(feed.id, report, None)
+    except (FeedFetchError, FeedError, InvalidInput) as exc:
+        message = str(exc)
+        retryable = isinstance(exc, FeedFetchError) and exc.retryable
+        feed.last_error = message
+        session.add(
+            SyncError(
+                user_id=user.id,
+                provider=Provider.FEED,
+                operation="feed.refresh",
+                object_id=str(feed.id),
+                message=message,
+                retryable=retryable,
+            )
+        )
+        return FeedOutcome(feed.id, None, message)
+
+
+def due_feeds(session: Session, *, now: datetime, every: timedelta) -> list[AssessmentFeed]:
+    return list(
+        session.scalars(
+            select(AssessmentFeed).where(
+                AssessmentFeed.is_enabled.is_(True),
+                (AssessmentFeed.last_fetched_at.is_(None))
+                | (AssessmentFeed.last_fetched_at < now - every),
+            )
+        )
+    )

@@ -1,0 +1,247 @@
+"""Task history (seed 003): filtered lists, summaries, one task's timeline, progress per path,
+expiry of missed tasks and archiving of old events."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from db.enums import Difficulty, PathStatus
+from db.models import (
+    Course,
+    MasteryRecord,
+    PerformanceRecord,
+    StudyPath,
+    StudyTask,
+    TaskEvent,
+    TaskEventArchive,
+    Topic,
+    User,
+)
+from db.task_state import change_status
+from planner.lifecycle import EventSource, TaskStatus, expired_tasks
+from planner.paths import PathProgress, TopicActivity, path_progress
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    course_code: str | None = None
+    topic_name: str | None = None
+    difficulty: Difficulty | None = None
+    status: TaskStatus | None = None
+    limit: int = 500
+
+
+def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTask]:
+    """Newest first. Uses idx_task_user_status / idx_task_scheduled."""
+    query = select(StudyTask).where(StudyTask.user_id == user.id)
+    if flt.status is not None:
+        query = query.where(StudyTask.status == flt.status)
+    if flt.since is not None:
+        query = query.where(StudyTask.scheduled_start >= flt.since)
+    if flt.until is not None:
+        query = query.where(StudyTask.scheduled_start < flt.until)
+    if flt.difficulty is not None:
+        query = query.where(StudyTask.difficulty == flt.difficulty)
+    if flt.course_code is not None:
+        query = query.where(
+            StudyTask.course_id.in_(
+                select(Course.id).where(Course.user_id == user.id, Course.code == flt.course_code)
+            )
+        )
+    tasks = list(
+        session.scalars(
+            query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id).limit(
+                flt.limit if flt.topic_name is None else flt.limit * 20
+            )
+        )
+    )
+    if flt.topic_name is not None:
+        topic_ids = {
+            str(t)
+            for t in session.scalars(
+                select(Topic.id)
+                .join(Course)
+                .where(Course.user_id == user.id, Topic.name == flt.topic_name)
+            )
+        }
+        tasks = [t for t in tasks if topic_ids & set(t.topic_ids)][: flt.limit]
+    return tasks
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySummary:
+    counts_by_status: dict[str, int]
+    accuracy_by_topic: dict[str, float]  # topic name -> % correct over all scored results
+    upcoming_reviews: list[tuple[str, date]]  # (topic name, next review date), overdue first
+    today: date
+
+
+def summarize(session: Session, user: User, *, today: date) -> HistorySummary:
+    counts = dict(
+        session.execute(
+            select(StudyTask.status, func.count())
+            .where(StudyTask.user_id == user.id)
+            .group_by(StudyTask.status)
+        ).all()
+    )
+    names = {
+        str(t.id): t.name
+        for t in session.scalars(select(Topic).join(Course).where(Course.user_id == user.id))
+    }
+    correct: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for breakdown in session.scalars(
+        select(PerformanceRecord.topic_breakdown).where(PerformanceRecord.user_id == user.id)
+    ):
+        for topic_id, result in breakdown.items():
+            if isinstance(result, dict) and result.get("total"):
+                correct[topic_id] += int(result.get("correct", 0))
+                total[topic_id] += int(result["total"])
+    accuracy = {
+        names.get(t, t): round(100.0 * correct[t] / total[t], 1) for t in sorted(total) if total[t]
+    }
+    reviews = [
+        (names.get(str(m.topic_id), str(m.topic_id)), m.next_review_date)
+        for m in session.scalars(
+            select(MasteryRecord)
+            .where(MasteryRecord.user_id == user.id, MasteryRecord.next_review_date.is_not(None))
+            .order_by(MasteryRecord.next_review_date)
+            .limit(20)
+        )
+        if m.next_review_date is not None
+    ]
+    return HistorySummary(
+        counts_by_status={str(k.value if hasattr(k, "value") else k): v for k, v in counts.items()},
+        accuracy_by_topic=accuracy,
+        upcoming_reviews=reviews,
+        today=today,
+    )
+
+
+def task_timeline(session: Session, user: User, task_id: uuid.UUID) -> list[TaskEvent]:
+    return list(
+        session.scalars(
+            select(TaskEvent)
+            .where(TaskEvent.task_id == task_id, TaskEvent.user_id == user.id)
+            .order_by(TaskEvent.created_at, TaskEvent.id)
+        )
+    )
+
+
+def refresh_path(session: Session, path: StudyPath, *, now: datetime) -> PathProgress:
+    """Recompute a path's progress from tasks and mastery and store it on the row."""
+    from db.catalog import path_topics
+
+    course = session.get(Course, path.course_id)
+    assert course is not None
+    topics = path_topics(session, course)
+    mastery = {
+        str(m.topic_id): m.mastery_score
+        for m in session.scalars(
+            select(MasteryRecord).where(
+                MasteryRecord.user_id == path.user_id,
+                MasteryRecord.topic_id.in_([uuid.UUID(t.id) for t in topics]),
+            )
+        )
+    }
+    statuses: dict[str, list[str]] = {}
+    for task in session.scalars(
+        select(StudyTask).where(
+            StudyTask.user_id == path.user_id, StudyTask.course_id == path.course_id
+        )
+    ):
+        for topic_id in task.topic_ids:
+            statuses.setdefault(str(topic_id), []).append(task.status.value)
+    activity = {
+        t.id: TopicActivity(mastery.get(t.id), tuple(statuses.get(t.id, ()))) for t in topics
+    }
+    progress = path_progress(topics, activity)
+    results = {
+        str(assessment_id): round(percentage, 1)
+        for assessment_id, percentage in session.execute(
+            select(PerformanceRecord.assessment_id, PerformanceRecord.percentage)
+            .where(
+                PerformanceRecord.user_id == path.user_id,
+                PerformanceRecord.course_id == path.course_id,
+                PerformanceRecord.assessment_id.is_not(None),
+            )
+            .order_by(PerformanceRecord.completed_at)
+        )
+    }
+    path.status = PathStatus(progress.status)
+    path.completed_topic_ids = list(progress.completed_topic_ids)
+    path.current_topic_id = (
+        uuid.UUID(progress.current_topic_id) if progress.current_topic_id else None
+    )
+    path.assessment_results = results
+    path.last_accessed_at = now
+    return progress
+
+
+def expire_missed(session: Session, user_id: uuid.UUID | None, *, now: datetime) -> int:
+    """Scheduled tasks whose time passed without a start become `expired` (with an event)."""
+    query = select(StudyTask).where(
+        StudyTask.status == TaskStatus.SCHEDULED, StudyTask.scheduled_end < now
+    )
+    if user_id is not None:
+        query = query.where(StudyTask.user_id == user_id)
+    candidates = list(session.scalars(query.with_for_update(skip_locked=True)))
+    expired = expired_tasks(candidates, now=now)
+    for task in expired:
+        change_status(session, task, TaskStatus.EXPIRED, source=EventSource.SYSTEM, at=now)
+    return len(expired)
+
+
+def archive_events(session: Session, *, older_than: datetime, batch: int = 5000) -> int:
+    """Move events older than the cut-off to task_events_archive (the aggregates stay on the
+    task). The one sanctioned way rows leave task_events: copied first, in the same transaction."""
+    moved = 0
+    while True:
+        ids = list(
+            session.scalars(
+                select(TaskEvent.id).where(TaskEvent.created_at < older_than).limit(batch)
+            )
+        )
+        if not ids:
+            return moved
+        columns = [c.name for c in TaskEvent.__table__.columns]
+        session.execute(
+            insert(TaskEventArchive).from_select(
+                columns,
+                select(*[TaskEvent.__table__.c[c] for c in columns]).where(TaskEvent.id.in_(ids)),
+            )
+        )
+        session.execute(delete(TaskEvent).where(TaskEvent.id.in_(ids)))
+        moved += len(ids)
+
+
+def months_ago(now: datetime, months: int) -> datetime:
+    return now - timedelta(days=round(30.44 * months))
+
+
+def as_rows(tasks: list[StudyTask], courses: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(t.id),
+            "title": t.title,
+            "course": courses.get(t.course_id, ""),
+            "type": t.task_type.value,
+            "difficulty": t.difficulty.value,
+            "status": t.status.value,
+            "scheduled_start": t.scheduled_start.isoformat() if t.scheduled_start else "",
+            "scheduled_end": t.scheduled_end.isoformat() if t.scheduled_end else "",
+            "minutes": t.estimated_duration_min,
+            "priority": round(t.priority_score, 3),
+            "score": t.score,
+        }
+        for t in tasks
+    ]

@@ -1,0 +1,560 @@
+"""CLI commands for what the planner needs to know: students, courses, topics, assessments,
+results, imports, LMS feeds, progress and task history. Each command is one transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import catalog, history
+from db.enums import AssessmentType, Difficulty
+from db.feeds import add_feed, refresh_feed
+from db.imports import import_assessments, import_courses, import_grades, import_topics
+from db.models import Assessment, Course, StudyPath
+from db.performance import record_performance
+from db.problems import InvalidInput, Problem
+from db.schemas import (
+    AssessmentIn,
+    CourseIn,
+    PerformanceIn,
+    PreferencesIn,
+    TopicIn,
+    TopicResult,
+    UserIn,
+    describe_errors,
+)
+from db.session import get_engine, session_scope
+from planner.lifecycle import TaskStatus
+
+console = Console()
+
+UserOpt = Annotated[str, typer.Option("--user", "-u", help="The student's email or id.")]
+CourseOpt = Annotated[str, typer.Option("--course", "-c", help="Course code, e.g. 'MATH 2413'.")]
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    from worker.cli import _start
+
+    settings = _start()
+    with session_scope(get_engine(settings.effective_database_url)) as session:
+        yield session
+
+
+def validated(model: type[Any], data: dict[str, Any], source: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(Problem(line, source=source) for line in describe_errors(exc)) from None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_when(value: str, zone: str, field: str) -> datetime:
+    from integrations.sources.csv_files import parse_due
+
+    try:
+        return parse_due(value, ZoneInfo(zone))
+    except ValueError as exc:
+        raise InvalidInput.single(str(exc), field) from None
+
+
+# --- user, course, topic, assessment, performance -------------------------------------------------
+
+user_app = typer.Typer(help="Students.", no_args_is_help=True)
+course_app = typer.Typer(help="Courses.", no_args_is_help=True)
+topic_app = typer.Typer(help="Topics of a course (the learning path).", no_args_is_help=True)
+assessment_app = typer.Typer(help="Quizzes, assignments, exams, projects.", no_args_is_help=True)
+performance_app = typer.Typer(help="Scored results (they update mastery).", no_args_is_help=True)
+import_app = typer.Typer(help="CSV imports (all-or-nothing).", no_args_is_help=True)
+feed_app = typer.Typer(
+    help="LMS calendar feeds (Canvas, Moodle, Blackboard).", no_args_is_help=True
+)
+tasks_app = typer.Typer(help="Task history.", invoke_without_command=True)
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Option(help="Email address.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
+    preferences: Annotated[
+        Path | None, typer.Option(help="Preferences as a JSON or YAML file (seed 004 fields).")
+    ] = None,
+    max_hours_per_day: Annotated[float | None, typer.Option(help="1–16.")] = None,
+    block_minutes: Annotated[int | None, typer.Option(help="Preferred block, 15–180.")] = None,
+    break_minutes: Annotated[int | None, typer.Option(help="Break, 5–60.")] = None,
+) -> None:
+    """Add a student (or update one with the same email)."""
+    prefs_data: dict[str, Any] = {}
+    if preferences is not None:
+        try:
+            loaded = yaml.safe_load(preferences.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput.single(f"cannot read {preferences}: {exc}", "preferences") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput.single(f"{preferences} must hold a mapping", "preferences")
+        prefs_data.update(loaded)
+    for key, value in (
+        ("max_hours_per_day", max_hours_per_day),
+        ("preferred_block_length_min", block_minutes),
+        ("break_length_min", break_minutes),
+    ):
+        if value is not None:
+            prefs_data[key] = value
+    data = validated(UserIn, {"email": email, "full_name": name, "timezone": timezone}, "user")
+    prefs = validated(PreferencesIn, prefs_data, "preferences")
+    with unit_of_work() as session:
+        outcome = catalog.upsert_user(session, data, prefs)
+    verb = "added" if outcome.created else "updated" if outcome.changed else "unchanged"
+    console.print(f"user {email} {verb} (id {outcome.id})")
+
+
+@course_app.command("add")
+def course_add(
+    user: UserOpt,
+    code: Annotated[str, typer.Option(help="Course code.")],
+    name: Annotated[str, typer.Option(help="Course name.")],
+    semester: Annotated[str, typer.Option(help="e.g. 'Fall 2026'.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")],
+    instructor: Annotated[str | None, typer.Option(help="Instructor.")] = None,
+    assessments_complete: Annotated[
+        bool, typer.Option(help="Every assessment entered: weights must then sum to 100.")
+    ] = False,
+) -> None:
+    """Add a course (or update the one with the same code)."""
+    data = validated(
+        CourseIn,
+        {
+            "code": code,
+            "name": name,
+            "semester": semester,
+            "start_date": start,
+            "end_date": end,
+            "instructor_name": instructor,
+            "assessments_complete": assessments_complete,
+        },
+        "course",
+    )
+    with unit_of_work() as session:
+        outcome = catalog.upsert_course(session, catalog.find_user(session, user), data)
+    console.print(f"course {code} {'added' if outcome.created else 'updated'}")
+
+
+@topic_app.command("add")
+def topic_add(
+    user: UserOpt,
+    course: CourseOpt,
+    name: Annotated[str, typer.Option(help="Topic name.")],
+    difficulty: Annotated[Difficulty, typer.Option(help="Difficulty.")] = Difficulty.MEDIUM,
+    order: Annotated[int, typer.Option(help="Position in the course (order_index).")] = 0,
+    prerequisite: Annotated[
+        list[str] | None, typer.Option(help="A topic that must come first (repeatable).")
+    ] = None,
+) -> None:
+    """Add a topic; prerequisites must exist and must not form a cycle."""
+    data = validated(
+        TopicIn,
+        {
+            "name": name,
+            "estimated_difficulty": difficulty,
+            "order_index": order,
+            "prerequisites": tuple(prerequisite or ()),
+        },
+        "topic",
+    )
+    with unit_of_work() as session:
+        the_course = catalog.find_course(session, catalog.find_user(session, user), course)
+        outcome = catalog.upsert_topic(session, the_course, data)
+    console.print(f"topic {name} {'added' if outcome.created else 'updated'} in {course}")
+
+
+def split_pairs(items: list[str] | None, field: str) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        name, sep, value = item.rpartition(":")
+        if not sep or not name:
+            raise InvalidInput.single(f"'{item}' is not NAME:VALUE", field)
+        pairs[name] = value
+    return pairs
+
+
+@assessment_app.command("add")
+def assessment_add(
+    user: UserOpt,
+    course: CourseOpt,
+    name: Annotated[str, typer.Option(help="Assessment name.")],
+    type_: Annotated[AssessmentType, typer.Option("--type", help="Kind of assessment.")],
+    weight: Annotated[float, typer.Option(help="Weight in the course grade, 0–100.")],
+    due: Annotated[str, typer.Option(help="Due: 2026-12-01, '2026-12-01 23:59' or ISO+offset.")],
+    minutes: Annotated[int, typer.Option(help="Estimated work / sitting time in minutes.")],
+    max_score: Annotated[float, typer.Option(help="Maximum score.")] = 100.0,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="TOPIC:WEIGHT covered (repeatable; sum 100).")
+    ] = None,
+) -> None:
+    """Add an assessment (or update the one with the same name)."""
+    weights = {k: v for k, v in split_pairs(topic, "topic").items()}
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        data = validated(
+            AssessmentIn,
+            {
+                "name": name,
+                "type": type_,
+                "weight_percent": weight,
+                "due_date": parse_when(due, student.timezone, "due"),
+                "estimated_duration_min": minutes,
+                "max_score": max_score,
+                "topic_weights": weights,
+            },
+            "assessment",
+        )
+        the_course = catalog.find_course(session, student, course)
+        outcome = catalog.upsert_assessment(session, the_course, data)
+    console.print(f"assessment {name} {'added' if outcome.created else 'updated'} in {course}")
+
+
+@performance_app.command("add")
+def performance_add(
+    user: UserOpt,
+    course: CourseOpt,
+    score: Annotated[float, typer.Option(help="Points scored.")],
+    max_score: Annotated[float, typer.Option(help="Points possible.")],
+    minutes: Annotated[int, typer.Option(help="Time spent, minutes (> 0).")],
+    assessment: Annotated[
+        str | None, typer.Option(help="Assessment name (omit for practice).")
+    ] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="When (default: now).")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="TOPIC:CORRECT/TOTAL breakdown (repeatable).")
+    ] = None,
+) -> None:
+    """Record a scored result; the mastery of every topic in it is updated in the same step."""
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        the_course = catalog.find_course(session, student, course)
+        when = parse_when(date_, student.timezone, "date") if date_ else now_utc()
+        result = validated(
+            PerformanceIn,
+            {
+                "score": score,
+                "max_score": max_score,
+                "time_spent_min": minutes,
+                "completed_at": when,
+            },
+            "performance",
+        )
+        the_assessment = None
+        if assessment is not None:
+            the_assessment = session.scalars(
+                select(Assessment).where(
+                    Assessment.course_id == the_course.id, Assessment.name == assessment
+                )
+            ).first()
+            if the_assessment is None:
+                raise InvalidInput.single(f"unknown assessment '{assessment}'", "assessment")
+        topics = {t.name: t.id for t in the_course.topics}
+        breakdown: dict[uuid.UUID, dict[str, Any]] = {}
+        for name, counts in split_pairs(topic, "topic").items():
+            if name not in topics:
+                raise InvalidInput.single(f"unknown topic '{name}' in {course}", "topic")
+            correct, _, total = counts.partition("/")
+            try:
+                breakdown[topics[name]] = TopicResult(
+                    correct=int(correct), total=int(total)
+                ).model_dump(exclude_none=True)
+            except (ValueError, ValidationError):
+                raise InvalidInput.single(
+                    f"'{counts}' is not CORRECT/TOTAL with correct ≤ total", "topic"
+                ) from None
+        outcome = record_performance(
+            session,
+            student,
+            course_id=the_course.id,
+            result=result,
+            topic_breakdown=breakdown,
+            assessment=the_assessment,
+            now=now_utc(),
+        )
+    console.print(
+        f"result recorded; mastery updated for {len(outcome.topics_updated)} topic(s)"
+        if outcome.created
+        else "this result was already recorded: nothing changed"
+    )
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+Importer = Callable[..., Any]
+
+
+def run_import(user: str, file: Path, importer: Importer, **kwargs: Any) -> None:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput.single(f"cannot read {file}: {exc.strerror}", "file") from None
+    with unit_of_work() as session, Progress(console=console, transient=True) as bar:
+        job = bar.add_task(f"importing {file.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total)
+
+        report = importer(
+            session, catalog.find_user(session, user), data, source=file.name,
+            progress=progress, **kwargs,
+        )  # fmt: skip
+    console.print(str(report))
+
+
+FileArg = Annotated[Path, typer.Argument(help="The CSV file (format in the README).")]
+
+
+@import_app.command("courses")
+def import_courses_cmd(file: FileArg, user: UserOpt) -> None:
+    """name,code,semester,start_date,end_date[,instructor,credit_hours,color,…]"""
+    run_import(user, file, import_courses)
+
+
+@import_app.command("topics")
+def import_topics_cmd(file: FileArg, user: UserOpt) -> None:
+    """course_code,name[,difficulty,order_index,prerequisites,description]"""
+    run_import(user, file, import_topics)
+
+
+@import_app.command("assessments")
+def import_assessments_cmd(file: FileArg, user: UserOpt) -> None:
+    """course_code,name,type,weight_percent,due,estimated_duration_min[,max_score,topics,…]"""
+    run_import(user, file, import_assessments)
+
+
+@import_app.command("grades")
+def import_grades_cmd(file: FileArg, user: UserOpt) -> None:
+    """assessment_name,score,max_score,date[,course_code,topics,time_spent_min,attempt]"""
+    run_import(user, file, import_grades, now=now_utc())
+
+
+@feed_app.command("add")
+def feed_add(
+    user: UserOpt,
+    url: Annotated[str, typer.Option(help="The feed's URL (kept encrypted) or a local .ics file.")],
+    label: Annotated[str, typer.Option(help="A name for it, e.g. 'Canvas'.")] = "LMS",
+    course: Annotated[
+        str | None, typer.Option(help="Course for events whose course is not recognised.")
+    ] = None,
+) -> None:
+    """Register a feed and import it now; a periodic task refreshes it afterwards."""
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        default = catalog.find_course(session, student, course).id if course else None
+        feed = add_feed(session, student, label=label, url=url, default_course_id=default)
+        outcome = refresh_feed(session, feed, now=now_utc())
+        if outcome.error:
+            raise InvalidInput.single(outcome.error, "feed")
+    console.print(f"feed '{label}' added; {outcome.report}")
+
+
+@feed_app.command("refresh")
+def feed_refresh(user: UserOpt) -> None:
+    """Fetch and import every feed of a student now."""
+    from db.models import AssessmentFeed
+
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        feeds = session.scalars(select(AssessmentFeed).where(AssessmentFeed.user_id == student.id))
+        for feed in feeds:
+            outcome = refresh_feed(session, feed, now=now_utc())
+            console.print(f"{feed.label}: {outcome.report or 'failed: ' + str(outcome.error)}")
+
+
+# --- progress and history -------------------------------------------------------------------------
+
+
+def progress_cmd(
+    user: UserOpt,
+    course: Annotated[str | None, typer.Option("--course", "-c", help="One course only.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Progress through each course's learning path (derived from tasks and mastery)."""
+    rows: list[dict[str, Any]] = []
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        query = select(StudyPath, Course).join(Course).where(StudyPath.user_id == student.id)
+        if course:
+            query = query.where(Course.code == course)
+        for path, the_course in session.execute(query.order_by(Course.code)).all():
+            result = history.refresh_path(session, path, now=now_utc())
+            names = {str(t.id): t.name for t in the_course.topics}
+            rows.append(
+                {
+                    "course": the_course.code,
+                    "status": result.status,
+                    "percent_complete": round(result.percent_complete, 1),
+                    "current_topic": names.get(result.current_topic_id or ""),
+                    "completed_topics": [names[t] for t in result.completed_topic_ids],
+                    "path": [names[t] for t in result.ordered_topic_ids],
+                    "assessment_results": path.assessment_results,
+                }
+            )
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("course", "status", "done", "current topic", "completed", title="progress")
+    for r in rows:
+        table.add_row(
+            r["course"],
+            r["status"],
+            f"{r['percent_complete']}%",
+            r["current_topic"] or "—",
+            ", ".join(r["completed_topics"]) or "—",
+        )
+    console.print(table)
+
+
+@tasks_app.callback()
+def tasks_cmd(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
+    since: Annotated[str | None, typer.Option(help="Scheduled on or after (date).")] = None,
+    until: Annotated[str | None, typer.Option(help="Scheduled before (date).")] = None,
+    course: Annotated[str | None, typer.Option(help="Course code.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic name.")] = None,
+    difficulty: Annotated[Difficulty | None, typer.Option(help="Difficulty.")] = None,
+    status: Annotated[TaskStatus | None, typer.Option(help="Status.")] = None,
+    summary: Annotated[bool, typer.Option(help="Counts, accuracy, upcoming reviews.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """A student's task history, with filters and exports."""
+    ctx.obj = {"user": user}
+    if ctx.invoked_subcommand is not None:
+        return
+    if user is None:
+        raise InvalidInput.single("--user is required", "user")
+    if format_ not in ("table", "csv", "json"):
+        raise InvalidInput.single(f"unknown format '{format_}': use table, csv or json", "format")
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        zone = student.timezone
+        if summary:
+            show_summary(history.summarize(session, student, today=now_utc().date()), format_)
+            return
+        flt = history.TaskFilter(
+            since=parse_when(since, zone, "since") if since else None,
+            until=parse_when(until, zone, "until") if until else None,
+            course_code=course,
+            topic_name=topic,
+            difficulty=difficulty,
+            status=status,
+        )
+        courses = {
+            c.id: c.code
+            for c in session.scalars(select(Course).where(Course.user_id == student.id))
+        }
+        rows = history.as_rows(history.task_history(session, student, flt), courses)
+    emit_rows(rows, format_, title="tasks")
+
+
+def show_summary(summary: history.HistorySummary, format_: str) -> None:
+    data = {
+        "counts_by_status": summary.counts_by_status,
+        "accuracy_by_topic": summary.accuracy_by_topic,
+        "upcoming_reviews": [
+            {"topic": t, "date": d.isoformat()} for t, d in summary.upcoming_reviews
+        ],
+    }
+    if format_ == "json":
+        console.print_json(json.dumps(data))
+        return
+    table = Table("status", "tasks", title="tasks by status")
+    for key, value in sorted(summary.counts_by_status.items()):
+        table.add_row(key, str(value))
+    console.print(table)
+    accuracy = Table("topic", "accuracy", title="accuracy by topic")
+    for key, pct in summary.accuracy_by_topic.items():
+        accuracy.add_row(key, f"{pct}%")
+    console.print(accuracy)
+    reviews = Table("topic", "review on", title="upcoming reviews")
+    for name, when in summary.upcoming_reviews:
+        overdue = " (overdue)" if when < summary.today else ""
+        reviews.add_row(name, when.isoformat() + overdue)
+    console.print(reviews)
+
+
+def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str) -> None:
+    if format_ == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    if format_ == "csv":
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        print(out.getvalue(), end="")
+        return
+    table = Table("id", "title", "course", "type", "status", "scheduled", "min", title=title)
+    for r in rows:
+        table.add_row(
+            r["id"][:8], r["title"], r["course"], r["type"], r["status"],
+            r["scheduled_start"][:16].replace("T", " "), str(r["minutes"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+@tasks_app.command("events")
+def task_events_cmd(
+    ctx: typer.Context,
+    task_id: Annotated[str, typer.Argument(help="The task's id.")],
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
+) -> None:
+    """One task's timeline."""
+    who = user or (ctx.obj or {}).get("user")
+    if who is None:
+        raise InvalidInput.single("--user is required", "user")
+    try:
+        tid = uuid.UUID(task_id)
+    except ValueError:
+        raise InvalidInput.single(f"'{task_id}' is not a task id", "task_id") from None
+    with unit_of_work() as session:
+        events = history.task_timeline(session, catalog.find_user(session, who), tid)
+        table = Table("when (UTC)", "event", "source", "details", title=f"task {task_id}")
+        for e in events:
+            table.add_row(
+                e.created_at.isoformat(timespec="seconds"), e.event_type.value, e.source.value,
+                json.dumps(e.payload, sort_keys=True),
+            )  # fmt: skip
+    if not events:
+        raise InvalidInput.single(f"no events for task {task_id}", "task_id")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")
+    app.add_typer(course_app, name="course")
+    app.add_typer(topic_app, name="topic")
+    app.add_typer(assessment_app, name="assessment")
+    app.add_typer(performance_app, name="performance")
+    app.add_typer(import_app, name="import")
+    app.add_typer(feed_app, name="feed")
+    app.add_typer(tasks_app, name="tasks")
+    app.command("progress")(progress_cmd)
