@@ -541,6 +541,7 @@ class IntegrationSettings(TimestampMixin, Base):
             "auto_sync_interval_min >= 1 AND auto_sync_interval_min <= 1440", name="sync_interval"
         ),
         Index("ix_integration_settings_last_sync_at", "last_sync_at"),
+        Index("ix_integration_settings_next_sync_at", "next_sync_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -569,6 +570,13 @@ class IntegrationSettings(TimestampMixin, Base):
     )
     auto_sync_interval_min: Mapped[int] = mapped_column(Integer, default=15)
     last_sync_at: Mapped[datetime | None]
+    # Dispatch cursor: beat enqueues a sync when this is due and moves it one interval ahead,
+    # so a sync waiting in the queue is not enqueued again a minute later.
+    next_sync_at: Mapped[datetime | None]
+    # The database fallback of the per-user sync lock (Redis is used when configured): a lease
+    # that expires on its own if the worker holding it dies.
+    sync_lock_owner: Mapped[str | None] = mapped_column(String(255))
+    sync_lock_expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="integration")
 

@@ -1,18 +1,20 @@
 """Everything the planner needs about one student, loaded in a fixed, small number of queries
-(one per table, no per-row lazy loads) and turned into the planner's frozen values."""
+(no per-row lazy loads, no ORM objects) and turned into the planner's frozen values."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from db.enums import AssessmentStatus
 from db.models import (
     Assessment,
+    AssessmentTopic,
     Course,
     MasteryRecord,
     StudyTask,
@@ -53,45 +55,65 @@ def load_plan_inputs(
     busy: Sequence[pv.BusyInterval] = (),
     horizon_days: int = 14,
 ) -> pv.PlanInputs:
-    user = session.get(User, user_id)
-    if user is None:
-        raise LookupError(f"no user {user_id}")
-    prefs = session.scalars(
-        select(UserPreferences).where(UserPreferences.user_id == user_id)
+    # Columns, not ORM entities: a student has hundreds of open or recent tasks, and building a
+    # tracked StudyTask per row (plus decoding JSON columns the planner never reads) cost ~5x
+    # the query itself (bench/data). Six round trips: user+preferences, courses, topics,
+    # assessments with their topic links, mastery, tasks.
+    head = session.execute(
+        select(User.timezone, UserPreferences)
+        .outerjoin(UserPreferences, UserPreferences.user_id == User.id)
+        .where(User.id == user_id)
+        .limit(1)
     ).first()
-    courses = list(
-        session.scalars(
-            select(Course).where(Course.user_id == user_id, Course.is_archived.is_(False))
+    if head is None:
+        raise LookupError(f"no user {user_id}")
+    timezone, prefs = head
+    courses = session.execute(
+        select(Course.id, Course.name, Course.code).where(
+            Course.user_id == user_id, Course.is_archived.is_(False)
         )
-    )
+    ).all()
     course_ids = [c.id for c in courses]
-    topics = list(session.scalars(select(Topic).where(Topic.course_id.in_(course_ids))))
-    assessments = list(
-        session.scalars(
-            select(Assessment)
-            .where(
-                Assessment.course_id.in_(course_ids),
-                Assessment.status == AssessmentStatus.ACTIVE,
-                Assessment.is_completed.is_(False),
-                Assessment.due_date >= now,
-            )
-            .options(selectinload(Assessment.topic_links))
-            .order_by(Assessment.due_date, Assessment.id)
-        )
-    )
-    mastery = list(session.scalars(select(MasteryRecord).where(MasteryRecord.user_id == user_id)))
+    topics = session.execute(
+        select(
+            Topic.id,
+            Topic.course_id,
+            Topic.name,
+            Topic.estimated_difficulty,
+            Topic.prerequisite_topic_ids,
+            Topic.order_index,
+        ).where(Topic.course_id.in_(course_ids))
+    ).all()
+    mastery = session.execute(
+        select(
+            MasteryRecord.topic_id,
+            MasteryRecord.mastery_score,
+            MasteryRecord.confidence_interval,
+            MasteryRecord.next_review_date,
+        ).where(MasteryRecord.user_id == user_id)
+    ).all()
     # Open tasks, plus tasks finished recently (their minutes count as work already done).
     since = now - timedelta(days=120)
-    tasks = list(
-        session.scalars(
-            select(StudyTask).where(
-                StudyTask.user_id == user_id,
-                (StudyTask.status.in_(OPEN_OR_RECENT)) | (StudyTask.updated_at >= since),
-            )
+    tasks = session.execute(
+        select(
+            StudyTask.id,
+            StudyTask.plan_key,
+            StudyTask.course_id,
+            StudyTask.assessment_id,
+            StudyTask.topic_ids,
+            StudyTask.status,
+            StudyTask.estimated_duration_min,
+            StudyTask.scheduled_start,
+            StudyTask.scheduled_end,
+            StudyTask.is_pinned,
+            StudyTask.completion_percentage,
+        ).where(
+            StudyTask.user_id == user_id,
+            (StudyTask.status.in_(OPEN_OR_RECENT)) | (StudyTask.updated_at >= since),
         )
-    )
+    ).all()
     return pv.PlanInputs(
-        timezone=user.timezone,
+        timezone=timezone,
         preferences=preferences_value(prefs),
         courses=tuple(pv.Course(str(c.id), c.name, c.code) for c in courses),
         topics=tuple(
@@ -105,23 +127,7 @@ def load_plan_inputs(
             )
             for t in topics
         ),
-        assessments=tuple(
-            pv.Assessment(
-                id=str(a.id),
-                course_id=str(a.course_id),
-                name=a.name,
-                type=a.type.value,
-                weight_percent=a.weight_percent,
-                due=a.due_date,
-                estimated_duration_min=a.estimated_duration_min,
-                topics=tuple(
-                    pv.AssessmentTopic(str(link.topic_id), link.weight_in_assessment)
-                    for link in a.topic_links
-                ),
-                is_completed=a.is_completed,
-            )
-            for a in assessments
-        ),
+        assessments=_assessments(session, course_ids, now),
         mastery=tuple(
             pv.Mastery(
                 topic_id=str(m.topic_id),
@@ -150,4 +156,52 @@ def load_plan_inputs(
         ),
         busy=tuple(busy),
         horizon_days=horizon_days,
+    )
+
+
+def _assessments(
+    session: Session, course_ids: list[uuid.UUID], now: datetime
+) -> tuple[pv.Assessment, ...]:
+    """Upcoming open assessments with their topics, in one query (an outer join: an assessment
+    without topics still counts)."""
+    rows = session.execute(
+        select(
+            Assessment.id,
+            Assessment.course_id,
+            Assessment.name,
+            Assessment.type,
+            Assessment.weight_percent,
+            Assessment.due_date,
+            Assessment.estimated_duration_min,
+            Assessment.is_completed,
+            AssessmentTopic.topic_id,
+            AssessmentTopic.weight_in_assessment,
+        )
+        .outerjoin(AssessmentTopic, AssessmentTopic.assessment_id == Assessment.id)
+        .where(
+            Assessment.course_id.in_(course_ids),
+            Assessment.status == AssessmentStatus.ACTIVE,
+            Assessment.is_completed.is_(False),
+            Assessment.due_date >= now,
+        )
+        .order_by(Assessment.due_date, Assessment.id)
+    ).all()
+    grouped: dict[uuid.UUID, tuple[Any, list[pv.AssessmentTopic]]] = {}
+    for row in rows:
+        _, links = grouped.setdefault(row.id, (row, []))
+        if row.topic_id is not None:
+            links.append(pv.AssessmentTopic(str(row.topic_id), row.weight_in_assessment))
+    return tuple(
+        pv.Assessment(
+            id=str(a.id),
+            course_id=str(a.course_id),
+            name=a.name,
+            type=a.type.value,
+            weight_percent=a.weight_percent,
+            due=a.due_date,
+            estimated_duration_min=a.estimated_duration_min,
+            topics=tuple(links),
+            is_completed=a.is_completed,
+        )
+        for a, links in grouped.values()
     )

@@ -35,7 +35,7 @@ def record_created(
     details: Mapping[str, Any] | None = None,
 ) -> TaskEvent:
     if task.id is None:
-        session.flush([task])
+        session.flush()
     return append_event(
         session, task, lifecycle.created(task.status, source=source, at=at, details=details)
     )

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     notion_base_url: str = Field(
         default="https://api.notion.com", description="Base URL of the Notion API."
     )
+    notion_rate_per_s: float = Field(
+        default=2.5, gt=0, description="Notion requests per second per integration token."
+    )
+    notion_burst: int = Field(default=3, ge=1, description="Notion requests allowed in a burst.")
+    sync_horizon_days: int = Field(
+        default=14, ge=1, le=90, description="How far ahead the plan reaches."
+    )
 
     @field_validator("database_url", "result_backend", "redis_url", mode="before")
     @classmethod

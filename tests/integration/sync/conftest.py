@@ -1,0 +1,149 @@
+"""A student with courses and assessments, connected to both emulators, synced by the real
+pipeline against the real database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from db.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
+from db.models import Course, User
+from db.schemas import AssessmentIn, CourseIn, PreferencesIn, TopicIn, UserIn
+from db.session import session_scope
+from integrations.emulators.google import GoogleEmulator, start_google_emulator
+from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
+from tasks.pipeline import SyncOptions, SyncReport, sync_user
+from worker.connect import connect_google, connect_notion
+from worker.settings import Settings
+
+EVENINGS = {
+    day: [{"start": "17:00", "end": "22:00"}]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
+
+
+@dataclass
+class Student:
+    engine: Engine
+    settings: Settings
+    user_id: uuid.UUID
+    google: GoogleEmulator
+    notion: NotionEmulator
+    workspace: EmulatedWorkspace
+    calendar_owner: str
+
+    def sync(self, **options: object) -> SyncReport:
+        return sync_user(
+            self.engine,
+            self.settings,
+            self.user_id,
+            options=SyncOptions(**options),  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def google_emulator() -> Iterator[GoogleEmulator]:
+    emu = start_google_emulator("127.0.0.1", 0)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def notion_emulator() -> Iterator[NotionEmulator]:
+    emu = start_notion_emulator("127.0.0.1", 0, rate_per_s=100.0, burst=20.0)
+    yield emu
+    emu.stop()
+
+
+def seed(engine: Engine, now: datetime) -> uuid.UUID:
+    with session_scope(engine) as session:
+        user_id = upsert_user(
+            session,
+            UserIn(
+                email=f"s{uuid.uuid4().hex[:8]}@example.edu",
+                full_name="S",
+                timezone="Europe/Berlin",
+            ),
+            PreferencesIn(weekly_availability=EVENINGS, max_hours_per_day=3),  # type: ignore[arg-type]
+        ).id
+        user = session.get(User, user_id)
+        assert user is not None
+        course_id = upsert_course(
+            session,
+            user,
+            CourseIn(
+                name="Calculus",
+                code="MATH 1",
+                semester="Fall",
+                start_date=(now - timedelta(days=60)).date(),
+                end_date=(now + timedelta(days=60)).date(),
+            ),
+        ).id
+        course = session.get(Course, course_id)
+        assert course is not None
+        upsert_topic(session, course, TopicIn(name="Limits", order_index=1))
+        upsert_topic(
+            session, course, TopicIn(name="Derivatives", order_index=2, prerequisites=("Limits",))
+        )
+        upsert_assessment(
+            session,
+            course,
+            AssessmentIn(
+                name="Quiz 1",
+                type="quiz",
+                weight_percent=10,
+                due_date=now + timedelta(days=5),
+                estimated_duration_min=60,
+                topic_weights={"Limits": 100},
+            ),
+        )
+        upsert_assessment(
+            session,
+            course,
+            AssessmentIn(
+                name="Midterm",
+                type="midterm",
+                weight_percent=30,
+                due_date=now + timedelta(days=9),
+                estimated_duration_min=90,
+                topic_weights={"Limits": 40, "Derivatives": 60},
+            ),
+        )
+    return user_id
+
+
+@pytest.fixture
+def student(
+    engine: Engine, google_emulator: GoogleEmulator, notion_emulator: NotionEmulator, tmp_path: Path
+) -> Student:
+    grant = google_emulator.admin.grant()
+    workspace = notion_emulator.admin.create_workspace()
+    settings = Settings(
+        var_dir=tmp_path / "var",
+        database_url=str(engine.url.render_as_string(hide_password=False)),
+        google_api_endpoint=google_emulator.base_url,
+        google_token_uri=google_emulator.token_uri,
+        google_client_id=grant["client_id"],
+        google_client_secret=grant["client_secret"],
+        notion_base_url=notion_emulator.base_url,
+        notion_rate_per_s=50.0,
+        notion_burst=10,
+    )
+    now = datetime.now(UTC)
+    user_id = seed(engine, now)
+    with session_scope(engine) as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        connect_google(session, user, grant)
+        connect_notion(
+            session, settings, user, token=workspace.token, database_id=workspace.database_id
+        )
+    return Student(
+        engine, settings, user_id, google_emulator, notion_emulator, workspace, grant["email"]
+    )
