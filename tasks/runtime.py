@@ -6,6 +6,14 @@ from celery import Celery
 from sqlalchemy import Engine
 
 from db.session import get_engine
+from worker.settings import Settings
+
+
+def settings_for(app: Celery) -> Settings:
+    settings = app.conf.get("studyplanner_secret_settings")
+    if not isinstance(settings, Settings):
+        raise RuntimeError("the Celery app has no studyplanner_settings configured")
+    return settings
 
 
 def engine_for(app: Celery) -> Engine:

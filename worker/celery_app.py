@@ -14,7 +14,7 @@ from kombu.entity import Queue
 
 from worker.settings import Settings, get_settings
 
-TASK_MODULES = ["tasks.maintenance"]
+TASK_MODULES = ["tasks.maintenance", "tasks.sync"]
 SYNC_QUEUE = "sync"
 MAINTENANCE_QUEUE = "maintenance"
 HEARTBEAT_TASK = "studyplanner.maintenance.heartbeat"
@@ -85,6 +85,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "studyplanner.maintenance.refresh_feeds",
                 "schedule": timedelta(minutes=5),
             },
+            "dispatch-due-syncs": {
+                "task": "studyplanner.maintenance.dispatch_due_syncs",
+                "schedule": timedelta(seconds=settings.dispatch_interval_s),
+            },
+            "refresh-google-tokens": {
+                "task": "studyplanner.maintenance.refresh_google_tokens",
+                "schedule": timedelta(minutes=10),
+            },
+            "retry-failed-pushes": {
+                "task": "studyplanner.maintenance.retry_failed_pushes",
+                "schedule": timedelta(minutes=10),
+            },
             "archive-task-events": {
                 "task": "studyplanner.maintenance.archive_task_events",
                 "schedule": timedelta(days=1),
@@ -95,6 +107,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Our own keys: tasks find the database through the app they run in, so a test app
         # and the production app never share an engine by accident.
         "studyplanner_database_url": settings.effective_database_url,
+        # "secret" in the name makes Celery censor it in `inspect conf` (and so in Flower): the
+        # settings hold the database URL and OAuth client secret.
+        "studyplanner_secret_settings": settings,
         "studyplanner_event_archive_months": settings.event_archive_months,
         "studyplanner_feed_refresh_min": settings.feed_refresh_interval_min,
     }
@@ -112,10 +127,13 @@ def create_app(settings: Settings | None = None) -> Celery:
 
 @signals.worker_init.connect
 @signals.beat_init.connect
-def _configure_process(**_kwargs: Any) -> None:
+def _configure_process(sender: Any = None, **_kwargs: Any) -> None:
     from worker.bootstrap import configure_process
 
-    configure_process(get_settings())
+    # The settings the app was built with (a test's, or the process's for `celery -A worker`).
+    app = getattr(sender, "app", None)
+    settings = app.conf.get("studyplanner_secret_settings") if app is not None else None
+    configure_process(settings if isinstance(settings, Settings) else get_settings())
 
 
 @signals.worker_process_init.connect

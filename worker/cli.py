@@ -164,9 +164,10 @@ def demo(
 
 def main() -> None:
     from db.problems import InvalidInput
-    from worker import cli_data
+    from worker import cli_data, cli_sync
 
     cli_data.register(app)
+    cli_sync.register(app)
     try:
         app()
     except UserError as exc:

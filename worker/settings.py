@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     feed_refresh_interval_min: int = Field(
         default=60, ge=5, description="How often each LMS feed is fetched again."
     )
+    dispatch_interval_s: float = Field(
+        default=60.0, gt=0, description="How often beat looks for users due a sync."
+    )
+    dispatch_spread_max_s: int = Field(
+        default=3000,
+        ge=0,
+        le=3300,
+        description="Due syncs start spread over at most this many seconds (under Redis' "
+        "one-hour visibility timeout).",
+    )
     log_level: str = Field(default="INFO", description="Log level of the worker and the CLI.")
     google_api_endpoint: str = Field(
         default="https://www.googleapis.com",

@@ -18,8 +18,9 @@ from worker.celery_app import HEARTBEAT_TASK, MAINTENANCE_QUEUE, create_app
 from worker.settings import Settings
 
 
-def app_for(tmp_path: Path, database_url: str, broker_url: str) -> Celery:
+def app_for(tmp_path: Path, database_url: str, broker_url: str, keys: list[str]) -> Celery:
     settings = Settings(
+        fernet_keys=",".join(keys),
         var_dir=tmp_path / "var",
         database_url=database_url,
         broker_url=broker_url,
@@ -31,13 +32,15 @@ def app_for(tmp_path: Path, database_url: str, broker_url: str) -> Celery:
 @pytest.fixture(
     params=["embedded", pytest.param("redis", marks=[pytest.mark.redis, pytest.mark.postgres])]
 )
-def celery_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Celery]:
+def celery_app(
+    request: pytest.FixtureRequest, tmp_path: Path, key_ring: list[str]
+) -> Iterator[Celery]:
     if request.param == "embedded":
         url = str(request.getfixturevalue("sqlite_url"))
-        yield app_for(tmp_path, url, "filesystem://")
+        yield app_for(tmp_path, url, "filesystem://", key_ring)
     else:
         url = str(request.getfixturevalue("postgres_url"))
-        yield app_for(tmp_path, url, str(request.getfixturevalue("redis_url")))
+        yield app_for(tmp_path, url, str(request.getfixturevalue("redis_url")), key_ring)
 
 
 def beats_of(database_url: str, hostname: str) -> int:

@@ -70,7 +70,7 @@ def seed(engine: Engine, now: datetime) -> uuid.UUID:
                 full_name="S",
                 timezone="Europe/Berlin",
             ),
-            PreferencesIn(weekly_availability=EVENINGS, max_hours_per_day=3),  # type: ignore[arg-type]
+            PreferencesIn.model_validate({"weekly_availability": EVENINGS, "max_hours_per_day": 3}),
         ).id
         user = session.get(User, user_id)
         assert user is not None

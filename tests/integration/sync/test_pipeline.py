@@ -106,7 +106,8 @@ def test_student_moves_a_block_in_google(student: Student) -> None:
     moved = scheduled(student)[0]
     block = block_of(student, moved.id)
     assert block is not None and block.google_event_id
-    new_start = moved.scheduled_start + timedelta(hours=1, minutes=30)  # type: ignore[operator]
+    assert moved.scheduled_start is not None
+    new_start = moved.scheduled_start + timedelta(hours=1, minutes=30)
     new_end = new_start + timedelta(minutes=moved.estimated_duration_min)
     student.google.admin.move_event(calendar_id(student), block.google_event_id, new_start, new_end)
 
@@ -172,7 +173,8 @@ def test_date_moved_in_notion_moves_the_google_event(student: Student) -> None:
     student.sync()
     task = scheduled(student)[1]
     page = page_of(student, task.id)
-    start = task.scheduled_start + timedelta(days=1)  # type: ignore[operator]
+    assert task.scheduled_start is not None
+    start = task.scheduled_start + timedelta(days=1)
     end = start + timedelta(minutes=task.estimated_duration_min)
     student.notion.admin.move_date(page.notion_page_id or "", start, end)
     report = student.sync()
