@@ -26,7 +26,7 @@ from integrations.google_calendar import (
     GoogleCalendarClient,
     event_id_for_block,
 )
-from integrations.notion import NotionClient, NotionStatus, NotionTaskContent
+from integrations.notion import NotionClient, NotionStatus, NotionTaskContent, content_hash_of
 from planner.lifecycle import EventSource, TaskStatus
 from sync.reconcile import NOTION_OF_STATUS
 
@@ -239,16 +239,26 @@ def push_notion(
                 content = notion_content(task, courses.get(task.course_id, ""))
                 content = _with_extras(content, due_of(task), topics_of(task))
                 if page.notion_page_id:
-                    result = client.update_page(
-                        page.notion_page_id, content, data_source_id=data_source_id
+                    changed = client.update_changed(
+                        page.notion_page_id,
+                        content,
+                        page.notion_properties,
+                        data_source_id=data_source_id,
                     )
+                    if changed is None:  # nothing we own differs from what we sent last
+                        page.is_dirty = False
+                        page.sync_error = None
+                        continue
+                    result = changed
                 else:
                     result = client.create_page(
                         data_source_id, content, check_existing=page.sync_error is not None
                     )
                 outcome.writes += 1
                 page.notion_page_id = result.page_id
-                page.content_hash = result.content_hash
+                # Agree on what WE sent, not on what came back: if the student edited the page
+                # in between, the page differs from this hash and the next pull takes their edit.
+                page.content_hash = content_hash_of(content)
                 page.notion_properties = dict(result.properties)
                 page.is_synced = True
                 page.is_dirty = False

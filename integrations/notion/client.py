@@ -14,6 +14,7 @@ they push.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,6 +214,29 @@ class NotionClient:
         with self._translate("update_page"):
             page = as_json(self._api.pages.update(page_id, properties=properties))
         return self._result(page, properties)
+
+    def update_changed(
+        self,
+        page_id: str,
+        content: NotionTaskContent,
+        previous: Mapping[str, Any],
+        *,
+        data_source_id: str | None = None,
+    ) -> NotionPageResult | None:
+        """Send only the properties whose value differs from `previous` (what we sent last
+        time). Notion has no If-Match: a full update would overwrite whatever the student
+        changed since our last pull (a Status they just ticked); a partial one leaves every
+        property we did not change alone. None when there is nothing to send. The result's
+        `properties` is the full desired set, the baseline for the next comparison."""
+        desired = build_properties(
+            content, self._mapping, self._status_kind_for_page(page_id, data_source_id)
+        )
+        changed = {name: value for name, value in desired.items() if previous.get(name) != value}
+        if not changed:
+            return None
+        with self._translate("update_page"):
+            page = as_json(self._api.pages.update(page_id, properties=changed))
+        return self._result(page, desired)
 
     def set_status(
         self, page_id: str, status: NotionStatus, *, data_source_id: str | None = None

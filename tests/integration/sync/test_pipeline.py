@@ -118,9 +118,10 @@ def test_student_moves_a_block_in_google(student: Student) -> None:
     assert (after[moved.id].scheduled_start, after[moved.id].scheduled_end) == (new_start, new_end)
     assert block_of(student, moved.id).manually_modified  # type: ignore[union-attr]
     others_moved = [
-        tid for tid, span in before.items()
+        tid
+        for tid, span in before.items()
         if tid != moved.id and (after[tid].scheduled_start, after[tid].scheduled_end) != span
-    ]  # fmt: skip
+    ]
     assert others_moved == [] or all(after[t].scheduled_start for t in others_moved)
     page = next(
         p for p in live_pages(student) if p["id"] == page_of(student, moved.id).notion_page_id
@@ -329,3 +330,37 @@ def test_two_syncs_of_one_student_never_run_together(student: Student) -> None:
     assert sorted(r.value for r in results) in (["ok", "skipped"], ["ok", "ok"])
     ids = [e["id"] for e in live_events(student)]
     assert len(ids) == len(set(ids)) == len(scheduled(student))
+
+
+def test_a_status_ticked_between_our_pull_and_our_push_is_not_lost(student: Student) -> None:
+    """Notion has no If-Match. The student ticks Done while a sync is about to push a new time
+    for the same page: the push must not reset Status, and the next sync must take the Done."""
+    from tasks.providers import notion_client
+    from tasks.push import push_notion
+
+    student.sync()
+    task = scheduled(student)[0]
+    page = page_of(student, task.id)
+    student.notion.admin.set_status(page.notion_page_id or "", "Done")
+    with session_scope(student.engine) as s:  # the planner moved it (after our pull)
+        row = s.get(StudyTask, task.id)
+        assert row is not None and row.scheduled_start is not None and row.scheduled_end
+        row.scheduled_start += timedelta(hours=1)
+        row.scheduled_end += timedelta(hours=1)
+        s.get(NotionTask, page.id).is_dirty = True  # type: ignore[union-attr]
+        integration = s.scalars(
+            select(IntegrationSettings).where(IntegrationSettings.user_id == student.user_id)
+        ).one()
+        s.expunge(integration)
+    with notion_client(student.settings, integration) as client:
+        push_notion(
+            student.engine,
+            client,
+            student.user_id,
+            student.workspace.data_source_id,
+            now=datetime.now(integration.created_at.tzinfo),
+        )
+    remote = next(p for p in student.notion.admin.pages() if p["id"] == page.notion_page_id)
+    assert remote["properties"]["Status"]["status"]["name"] == "Done"  # not reset to To do
+    student.sync()
+    assert tasks(student)[task.id].status is TaskStatus.COMPLETED
