@@ -252,6 +252,13 @@ def reconcile_task(
         candidates.append((TaskStatus.SKIPPED, "notion"))
     elif n_target is not None:
         candidates.append((n_target, "notion"))
+    if (
+        not candidates
+        and pin is not None
+        and task.status in (TaskStatus.SKIPPED, TaskStatus.EXPIRED)
+    ):
+        # The student put a dropped or missed block at a time of their choosing: they mean it.
+        candidates.append((TaskStatus.SCHEDULED, pin[1]))
     if candidates:
         if len(candidates) > 1 and candidates[0][0] != candidates[1][0]:
             target, source = candidates[0] if google_wins else candidates[1]

@@ -136,7 +136,8 @@ def sync_user(
     now: datetime | None = None,
     options: SyncOptions = SyncOptions(),
 ) -> SyncReport:
-    lock = UserLock(engine, settings.effective_redis_url, ttl_s=settings.task_time_limit_s + 60)
+    # Outlives the task's hard time limit: a sync killed by the limit still holds it to the end.
+    lock = UserLock(engine, settings.effective_redis_url, ttl_s=2 * settings.task_time_limit_s)
     with lock.hold(user_id) as held:
         if not held:
             report = SyncReport(user_id, SyncOutcome.SKIPPED)

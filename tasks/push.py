@@ -251,9 +251,14 @@ def push_notion(
                         continue
                     result = changed
                 else:
-                    result = client.create_page(
-                        data_source_id, content, check_existing=page.sync_error is not None
-                    )
+                    retrying = page.sync_error is not None
+                    if not retrying:
+                        # Committed before the call: if this worker dies before writing the page
+                        # id back, the retry sees the mark and looks the page up by Task ID
+                        # instead of creating a second page.
+                        page.sync_error = CREATE_IN_FLIGHT
+                        session.commit()
+                    result = client.create_page(data_source_id, content, check_existing=retrying)
                 outcome.writes += 1
                 page.notion_page_id = result.page_id
                 # Agree on what WE sent, not on what came back: if the student edited the page
@@ -271,6 +276,9 @@ def push_notion(
                 if not error.retryable:
                     break
     return outcome
+
+
+CREATE_IN_FLIGHT = "create sent, outcome not recorded (the next push looks the page up first)"
 
 
 def _with_extras(
