@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -234,6 +235,12 @@ def test_flower_shows_the_worker_and_its_tasks_behind_basic_auth(
     failures = flower.get("/api/tasks?state=FAILURE").json()
     assert sent.id in successes and failed.id not in successes
     assert failed.id in failures and sent.id not in failures
+    # The search box of Flower's Tasks page takes the same query syntax as the API.
+    query = urllib.parse.quote("state:FAILURE name:maintenance.heartbeat")
+    assert list(flower.get(f"/api/tasks?search={query}").json()) == [failed.id]
+    # ... including words inside the result summary (how a sync's outcome/error codes are found).
+    query = urllib.parse.quote("name:heartbeat result:beats")
+    assert list(flower.get(f"/api/tasks?search={query}").json()) == [sent.id]
 
 
 def test_flower_refuses_the_api_without_the_password_but_keeps_health_and_metrics_open(
