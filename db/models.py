@@ -617,6 +617,8 @@ class SyncRun(Base):
         str_enum(SyncOutcome, "sync_outcome"), default=SyncOutcome.RUNNING
     )
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What the student would want to know: the edits reconciled and the work at risk.
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class SyncError(Base):

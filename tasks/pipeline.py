@@ -97,6 +97,20 @@ class SyncReport:
         ]
         return max(waits) if waits else None
 
+    def details(self) -> dict[str, Any]:
+        at_risk = []
+        if self.plan is not None:
+            at_risk = [
+                {
+                    "assessment_id": item.assessment_id,
+                    "minutes_missing": item.minutes_missing,
+                    "reason_code": item.reason_code,
+                    "reason": item.reason,
+                }
+                for item in self.plan.at_risk
+            ]
+        return {"reconciled": self.reconciled[:200], "at_risk": at_risk[:200]}
+
     def summary(self) -> dict[str, Any]:
         """Small and secret-free: what the Celery result (and Flower) shows."""
         return {
@@ -529,6 +543,7 @@ def _record(engine: Engine, report: SyncReport, now: datetime) -> None:
             run.duration_ms = report.duration_ms
             run.outcome = report.outcome
             run.counts = dict(report.counts)
+            run.details = report.details()
         for error in report.errors:
             exc = error.error
             session.add(

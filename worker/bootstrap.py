@@ -17,4 +17,6 @@ def configure_process(settings: Settings) -> None:
     # that could carry a secret) out of our logs.
     for noisy in ("googleapiclient", "httplib2", "urllib3", "httpx", "notion_client", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # The folder broker has no host; kombu warns about it on every connection.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     crypto.configure_keys(settings.fernet_key_list())

@@ -270,10 +270,21 @@ def plan_cmd(
             }
             for t in tasks
         ]
+        last = session.scalars(
+            select(SyncRun)
+            .where(SyncRun.user_id == student.id, SyncRun.finished_at.is_not(None))
+            .order_by(SyncRun.started_at.desc())
+        ).first()
+        at_risk = list(last.details.get("at_risk", [])) if last is not None else []
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"tasks": rows, "at_risk": at_risk}, indent=2))
         return
     console.print(plan_table(rows, title=f"plan of {user}"))
+    for item in at_risk:
+        label = "later" if item["reason_code"] == "after_horizon" else "[yellow]at risk[/]"
+        console.print(f"{label}: {item['minutes_missing']} min — {item['reason']}")
+    if last is None:
+        console.print("no sync has run yet: 'studyplanner sync --user …' plans and pushes")
 
 
 def plan_table(rows: list[dict[str, Any]], *, title: str) -> Table:

@@ -112,8 +112,13 @@ def test_a_malformed_key_is_one_line_not_a_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_runs_a_periodic_task_round_trip_with_real_beat(tmp_path: Path) -> None:
-    result = run_cli("demo", "--timeout", "90", cwd=tmp_path, timeout=180)
+def test_demo_runs_the_whole_product_on_the_embedded_default(tmp_path: Path) -> None:
+    result = run_cli("demo", "--timeout", "150", cwd=tmp_path, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "beat sent the heartbeat task" in result.stdout
-    assert (tmp_path / "var" / "studyplanner.sqlite3").exists()
+    out = " ".join(result.stdout.split())  # rich wraps lines
+    assert "first sync ok:" in out and "Google events and" in out
+    assert "what the second sync reconciled" in out
+    for source_and_change in ("google rescheduled", "notion status_changed"):
+        assert source_and_change in " ".join(out.replace("│", " ").split())
+    assert (tmp_path / "var" / "demo" / "week.html").exists()
+    assert "Traceback" not in result.stderr
