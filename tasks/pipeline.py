@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import IntegrationHealth, Provider, SyncOutcome
@@ -167,11 +167,7 @@ def _sync_locked(
     started = time.monotonic()
     report = SyncReport(user_id)
     with session_scope(engine) as session:
-        integration = _integration(session, user_id)
-        session.expunge(integration)
-        user = session.get(User, user_id)
-        assert user is not None
-        zone = user.timezone
+        zone, integration = _user_and_integration(session, user_id)
         if not options.dry_run:
             run = SyncRun(
                 user_id=user_id,
@@ -187,9 +183,9 @@ def _sync_locked(
     notion = _notion(settings, integration, report)
     try:
         pulled = _pull(integration, google, notion, now, zone, settings, report)
-        _write(engine, settings, user_id, integration, pulled, now, options, report)
+        pending = _write(engine, settings, user_id, zone, integration, pulled, now, options, report)
         if not options.dry_run:
-            _push(engine, user_id, integration, pulled, google, notion, now, report)
+            _push(engine, user_id, integration, pulled, google, notion, now, report, pending)
     finally:
         if google is not None:
             google.close()
@@ -206,15 +202,22 @@ def _sync_locked(
     return report
 
 
-def _integration(session: Session, user_id: uuid.UUID) -> IntegrationSettings:
-    integration = session.scalars(
-        select(IntegrationSettings).where(IntegrationSettings.user_id == user_id)
+def _user_and_integration(session: Session, user_id: uuid.UUID) -> tuple[str, IntegrationSettings]:
+    """The user's time zone and a detached copy of their integration row, in one query."""
+    found = session.execute(
+        select(User.timezone, IntegrationSettings)
+        .outerjoin(IntegrationSettings, IntegrationSettings.user_id == User.id)
+        .where(User.id == user_id)
     ).first()
+    if found is None:
+        raise LookupError(f"no user {user_id}")
+    zone, integration = found
     if integration is None:
         integration = IntegrationSettings(user_id=user_id)
         session.add(integration)
         session.flush()
-    return integration
+    session.expunge(integration)
+    return str(zone), integration
 
 
 def _providers(integration: IntegrationSettings) -> list[str]:
@@ -390,29 +393,30 @@ def _write(
     engine: Engine,
     settings: Settings,
     user_id: uuid.UUID,
+    zone: str,
     integration: IntegrationSettings,
     pulled: Pulled,
     now: datetime,
     options: SyncOptions,
     report: SyncReport,
-) -> None:
+) -> set[str]:
+    """Reconcile, plan and write in one transaction; returns the remotes with work to push."""
+    changes: dict[str, Any] = {}  # to the integration row, in one UPDATE at the end
     with session_scope(engine) as session:
-        row = session.get(IntegrationSettings, integration.id)
-        assert row is not None
-        user = session.get(User, user_id)
-        assert user is not None
         rows = UserRows.load(session, user_id)
         mirrors = Mirrors(
-            google_calendar_id=pulled.google_calendar_id or row.google_calendar_id
-            if row.google_calendar_enabled
+            google_calendar_id=pulled.google_calendar_id or integration.google_calendar_id
+            if integration.google_calendar_enabled
             else None,
-            notion_database_id=row.notion_database_id if row.notion_enabled else None,
+            notion_database_id=integration.notion_database_id
+            if integration.notion_enabled
+            else None,
         )
         google_seen: dict[str, GoogleSeen] = {}
         notion_seen: dict[str, NotionSeen] = {}
         valve: list[RemoteEmpty] = []
         if pulled.changes is not None:
-            google_seen, synced, gone = google_observations(rows, pulled.changes, user.timezone)
+            google_seen, synced, gone = google_observations(rows, pulled.changes, zone)
             tripped = looks_emptied("google", expected=synced, deleted=gone)
             if tripped and not options.accept_remote_empty:
                 valve.append(tripped)
@@ -426,7 +430,7 @@ def _write(
         for tripped in valve:
             provider = Provider(tripped.provider)
             report.errors.append(RecordedError(provider, "safety_valve", message=str(tripped)))
-            setattr(row, f"{tripped.provider}_health", IntegrationHealth.NEEDS_ATTENTION)
+            changes[f"{tripped.provider}_health"] = IntegrationHealth.NEEDS_ATTENTION
 
         decisions = reconcile(rows.snapshots(), google_seen, notion_seen, now=now)
         report.reconciled.extend(apply_decisions(session, rows, decisions, mirrors, now=now))
@@ -449,21 +453,37 @@ def _write(
             report.add("plan_skipped", 1)
 
         # Cursors advance with the changes they produced, in this same transaction.
-        if pulled.google_calendar_id:
-            row.google_calendar_id = pulled.google_calendar_id
+        if (
+            pulled.google_calendar_id
+            and pulled.google_calendar_id != integration.google_calendar_id
+        ):
+            changes["google_calendar_id"] = pulled.google_calendar_id
         if pulled.changes is not None and not any(v.provider == "google" for v in valve):
-            row.google_sync_token = pulled.changes.next_sync_token
-        if pulled.notion_pages is not None and not any(v.provider == "notion" for v in valve):
-            row.notion_watermark = pulled.notion_watermark
+            changes["google_sync_token"] = pulled.changes.next_sync_token
+        notion_valve = any(v.provider == "notion" for v in valve)
+        if pulled.notion_pages is not None and not notion_valve:
+            changes["notion_watermark"] = pulled.notion_watermark
         if pulled.google_token is not None:
-            row.google_access_token, row.google_token_expiry = pulled.google_token
+            changes["google_access_token"], changes["google_token_expiry"] = pulled.google_token
         for error in report.errors:
             if isinstance(error.error, NeedsReauthError):
-                setattr(row, f"{error.provider.value}_health", IntegrationHealth.NEEDS_REAUTH)
+                changes[f"{error.provider.value}_health"] = IntegrationHealth.NEEDS_REAUTH
             elif isinstance(error.error, NotFoundError) and error.operation != "pull":
-                setattr(row, f"{error.provider.value}_health", IntegrationHealth.NEEDS_ATTENTION)
+                changes[f"{error.provider.value}_health"] = IntegrationHealth.NEEDS_ATTENTION
+        changes["last_sync_at"] = now
+        session.execute(
+            update(IntegrationSettings)
+            .where(IntegrationSettings.id == integration.id)
+            .values(**changes)
+        )
+        pending = set()
+        if any(b.is_dirty and not b.is_tombstoned for b in rows.blocks.values()):
+            pending.add("google")
+        if any(p.is_dirty and not p.is_trashed for p in rows.pages.values()):
+            pending.add("notion")
         if options.dry_run:
             session.rollback()  # computed and reported, written nowhere
+    return pending
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -478,15 +498,22 @@ def _push(
     notion: NotionClient | None,
     now: datetime,
     report: SyncReport,
+    pending: set[str],
 ) -> None:
+    """Send what the write step left dirty; a remote with nothing pending costs nothing."""
     calendar_id = pulled.google_calendar_id or integration.google_calendar_id
-    if google is not None and calendar_id and not _failed(report, Provider.GOOGLE, "auth"):
+    if (
+        "google" in pending
+        and google is not None
+        and calendar_id
+        and not _failed(report, Provider.GOOGLE, "auth")
+    ):
         try:
             outcome = push_google(engine, google, user_id, calendar_id, now=now)
             _absorb(report, Provider.GOOGLE, "google", outcome)
         except IntegrationError as exc:
             report.errors.append(RecordedError(Provider.GOOGLE, "push", exc))
-    if notion is not None:
+    if notion is not None and "notion" in pending:
         data_source_id = integration.notion_property_map.get("data_source_id")
         if data_source_id:
             due, topics = _notion_extras(engine, user_id)
@@ -537,13 +564,18 @@ def _notion_extras(engine: Engine, user_id: uuid.UUID) -> tuple[Any, Any]:
 
 def _record(engine: Engine, report: SyncReport, now: datetime) -> None:
     with session_scope(engine) as session:
-        run = session.get(SyncRun, report.run_id) if report.run_id else None
-        if run is not None:
-            run.finished_at = datetime.now(UTC)
-            run.duration_ms = report.duration_ms
-            run.outcome = report.outcome
-            run.counts = dict(report.counts)
-            run.details = report.details()
+        if report.run_id is not None:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == report.run_id)
+                .values(
+                    finished_at=datetime.now(UTC),
+                    duration_ms=report.duration_ms,
+                    outcome=report.outcome,
+                    counts=dict(report.counts),
+                    details=report.details(),
+                )
+            )
         for error in report.errors:
             exc = error.error
             session.add(
@@ -559,11 +591,6 @@ def _record(engine: Engine, report: SyncReport, now: datetime) -> None:
                     retryable=error.retryable,
                 )
             )
-        integration = session.scalars(
-            select(IntegrationSettings).where(IntegrationSettings.user_id == report.user_id)
-        ).first()
-        if integration is not None and report.outcome != SyncOutcome.FAILED:
-            integration.last_sync_at = now
 
 
 def _record_skipped(engine: Engine, user_id: uuid.UUID, options: SyncOptions) -> None:

@@ -91,7 +91,7 @@ def test_cold_push_then_a_second_sync_writes_nothing(student: Student) -> None:
     google_writes, notion_writes = student.google.admin.writes(), student.notion.admin.writes()
     student.google.admin.reset_counters()
     second = student.sync()
-    assert second.counts.get("google_writes") == 0 and second.counts.get("notion_writes") == 0
+    assert second.counts.get("google_writes", 0) == 0 and second.counts.get("notion_writes", 0) == 0
     assert student.google.admin.writes() == 0
     assert student.notion.admin.writes() == notion_writes  # no new writes
     assert second.counts.get("reconciled") == 0
@@ -129,7 +129,7 @@ def test_student_moves_a_block_in_google(student: Student) -> None:
     assert iso(page["properties"]["Scheduled"]["date"]["start"]) == new_start
     # and it stays: a third sync changes nothing
     again = student.sync()
-    assert again.counts.get("google_writes") == 0 and again.counts.get("reconciled") == 0
+    assert again.counts.get("google_writes", 0) == 0 and again.counts.get("reconciled") == 0
 
 
 def test_student_deletes_a_block_in_google_and_it_never_comes_back(student: Student) -> None:
