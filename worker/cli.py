@@ -13,6 +13,7 @@ import typer
 from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.crypto import DecryptionFailed
@@ -177,6 +178,15 @@ def main() -> None:
         for problem in exc.problems:
             err_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        err_console.print(
+            f"error: the database is not ready ({reason}): run 'studyplanner db upgrade', "
+            "then 'studyplanner health'",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

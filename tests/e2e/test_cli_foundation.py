@@ -122,3 +122,19 @@ def test_demo_runs_the_whole_product_on_the_embedded_default(tmp_path: Path) -> 
         assert source_and_change in " ".join(out.replace("│", " ").split())
     assert (tmp_path / "var" / "demo" / "week.html").exists()
     assert "Traceback" not in result.stderr
+
+
+def test_a_command_before_migration_says_what_to_do(tmp_path: Path) -> None:
+    result = run_cli(
+        "user",
+        "add",
+        "--email",
+        "a@example.edu",
+        "--name",
+        "A",
+        cwd=tmp_path,
+        env=embedded_env(tmp_path),
+    )
+    assert result.returncode == 1
+    assert "run 'studyplanner db upgrade'" in result.stderr
+    assert "Traceback" not in result.stderr
