@@ -38,6 +38,10 @@ def configure_keys(keys: Sequence[str]) -> None:
     _ring = MultiFernet(fernets)
 
 
+def is_configured() -> bool:
+    return _ring is not None
+
+
 def _key_ring() -> MultiFernet:
     if _ring is None:
         raise KeyRingNotConfigured(

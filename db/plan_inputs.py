@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.enums import AssessmentStatus
@@ -26,6 +26,7 @@ from planner import values as pv
 from planner.lifecycle import TaskStatus
 
 OPEN_OR_RECENT = (TaskStatus.PENDING, TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS)
+REVIEW_MEMORY = timedelta(days=30)  # a spaced review done lately is not scheduled again
 
 
 def preferences_value(row: UserPreferences | None) -> pv.Preferences:
@@ -92,8 +93,12 @@ def load_plan_inputs(
             MasteryRecord.next_review_date,
         ).where(MasteryRecord.user_id == user_id)
     ).all()
-    # Open tasks, plus tasks finished recently (their minutes count as work already done).
-    since = now - timedelta(days=120)
+    assessments = _assessments(session, course_ids, now)
+    upcoming = [uuid.UUID(a.id) for a in assessments]
+    horizon_end = now + timedelta(days=horizon_days)
+    # Only what the planner uses: open tasks inside the planning window (fixed blocks, stable
+    # placements), every task of an upcoming assessment (work already done counts), and
+    # recent reviews. A student's long history is never loaded.
     tasks = session.execute(
         select(
             StudyTask.id,
@@ -109,7 +114,16 @@ def load_plan_inputs(
             StudyTask.completion_percentage,
         ).where(
             StudyTask.user_id == user_id,
-            (StudyTask.status.in_(OPEN_OR_RECENT)) | (StudyTask.updated_at >= since),
+            or_(
+                StudyTask.status.in_(OPEN_OR_RECENT)
+                & or_(
+                    StudyTask.scheduled_start.is_(None),
+                    (StudyTask.scheduled_start < horizon_end)
+                    & (StudyTask.scheduled_end > now - timedelta(days=1)),
+                ),
+                StudyTask.assessment_id.in_(upcoming),
+                StudyTask.assessment_id.is_(None) & (StudyTask.updated_at >= now - REVIEW_MEMORY),
+            ),
         )
     ).all()
     return pv.PlanInputs(
@@ -127,7 +141,7 @@ def load_plan_inputs(
             )
             for t in topics
         ),
-        assessments=_assessments(session, course_ids, now),
+        assessments=assessments,
         mastery=tuple(
             pv.Mastery(
                 topic_id=str(m.topic_id),

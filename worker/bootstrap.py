@@ -19,4 +19,7 @@ def configure_process(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     # The folder broker has no host; kombu warns about it on every connection.
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)
-    crypto.configure_keys(settings.fernet_key_list())
+    # Keys given explicitly always win. Without them a process keeps a key ring it already has
+    # (a worker started inside a running program must not swap its keys for a generated one).
+    if settings.fernet_keys is not None or not crypto.is_configured():
+        crypto.configure_keys(settings.fernet_key_list())

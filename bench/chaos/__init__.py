@@ -275,6 +275,23 @@ class Actor:
         self.edits.append(Edit(kind, user_id, task.id, start, end))
 
 
+def warm_up(
+    engine: Engine, app: Celery, users: dict[uuid.UUID, dict[str, Any]], timeout_s: float
+) -> None:
+    """Chaos begins from a steady state: half the students synced once (so the actor has
+    something to edit). Faults are already on; kills are not yet."""
+    send_syncs(app, users)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with session_scope(engine) as session:
+            done = set(
+                session.scalars(select(SyncRun.user_id).where(SyncRun.finished_at.is_not(None)))
+            )
+        if len(done & set(users)) * 2 >= len(users):
+            return
+        time.sleep(0.5)
+
+
 def wait_settled(
     engine: Engine,
     app: Celery,
@@ -461,11 +478,15 @@ def run(config: ChaosConfig, *, log: Any = print) -> ChaosResult:
         notion.admin.update_settings(error_rate=config.error_rate)
         actor = Actor(engine, google, notion, rng, config.edits_per_user)
         worker.start()
+        warm_up(engine, app, users, timeout_s=90)
         chaos_deadline = time.monotonic() + config.max_chaos_s
         cycles = 0
         next_kill = time.monotonic() + rng.uniform(*config.kill_interval_s)
         while worker.kills < config.kills and time.monotonic() < chaos_deadline:
             cycles += 1
+            # A cycle's syncs supersede the last cycle's: drop what is still queued, or a backlog
+            # of thousands of stale syncs would stand between the faults and the clean cycle.
+            app.control.purge()
             send_syncs(app, users)
             if cycles % 3 == 0:
                 google.admin.fail_next(15, 429, retry_after=1)
@@ -488,6 +509,7 @@ def run(config: ChaosConfig, *, log: Any = print) -> ChaosResult:
         worker.start()
         # Locks held by killed workers expire after 2 × the hard time limit.
         time.sleep(2 * config.task_time_limit_s + 1)
+        app.control.purge()
         since = datetime.now(UTC)
         rounds = wait_settled(engine, app, users, since, config.settle_timeout_s)
         counts, violations = verify(engine, google, notion, users, actor.edits)

@@ -96,15 +96,22 @@ def test_examples_import_and_a_second_import_changes_nothing(session: Session) -
     assert all(", 0 created, 0 updated," in s.replace("— ", ", ") for s in second), second
     assert counts(session, user) == after_first
 
+    mine = select(Course.id).where(Course.user_id == user.id)
     chain = session.scalars(
-        select(Topic).where(Topic.name == "Applications of Derivatives")
-    ).first()
-    assert chain is not None and len(chain.prerequisite_topic_ids) == 2
-    midterm = session.scalars(select(Assessment).where(Assessment.name == "Midterm")).one()
+        select(Topic).where(Topic.course_id.in_(mine), Topic.name == "Applications of Derivatives")
+    ).one()
+    assert len(chain.prerequisite_topic_ids) == 2
+    midterm = session.scalars(
+        select(Assessment).where(Assessment.course_id.in_(mine), Assessment.name == "Midterm")
+    ).one()
     assert midterm.due_date == datetime(2026, 10, 16, 14, 0, tzinfo=UTC)
-    quiz = session.scalars(select(Assessment).where(Assessment.name == "Quiz 1")).one()
+    quiz = session.scalars(
+        select(Assessment).where(Assessment.course_id.in_(mine), Assessment.name == "Quiz 1")
+    ).one()
     assert quiz.due_date == datetime(2026, 9, 19, 4, 59, tzinfo=UTC)  # 23:59 in Chicago (CDT)
-    limits = session.scalars(select(Topic).where(Topic.name == "Limits and Continuity")).one()
+    limits = session.scalars(
+        select(Topic).where(Topic.course_id.in_(mine), Topic.name == "Limits and Continuity")
+    ).one()
     mastery = session.scalars(
         select(MasteryRecord).where(MasteryRecord.topic_id == limits.id)
     ).one()
@@ -249,7 +256,9 @@ def test_canvas_feed_upserts_by_uid_and_cancels_what_disappeared(session: Sessio
     assert (again.created, again.updated, again.cancelled) == (0, 0, 0)
 
     lab = session.scalars(
-        select(Assessment).where(Assessment.external_uid == "event-assignment-88123")
+        select(Assessment).where(
+            Assessment.feed_id == feed.id, Assessment.external_uid == "event-assignment-88123"
+        )
     ).one()
     assert lab.due_date == datetime(2026, 9, 19, 6, 59, tzinfo=UTC)
     shorter = parsed.__class__(
