@@ -68,3 +68,55 @@ def test_maintenance_tasks_are_routed_to_their_queue(celery_app: Celery) -> None
     assert celery_app.conf.accept_content == ["json"]
     assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
     assert celery_app.conf.worker_prefetch_multiplier == 1
+
+
+def test_maintenance_tasks_through_a_real_worker(celery_app: Celery) -> None:
+    """expire_missed_tasks expires a missed block; apply_performance recomputes mastery."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import MasteryRecord, PerformanceRecord, StudyTask
+    from planner.lifecycle import TaskStatus
+    from tests.integration.db.factories import add_course, add_task, add_topic, add_user
+
+    engine = get_engine(celery_app.conf.studyplanner_database_url)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        user = add_user(session)
+        course = add_course(session, user)
+        topic = add_topic(session, course)
+        missed = add_task(
+            session,
+            user,
+            course,
+            status=TaskStatus.SCHEDULED,
+            scheduled_start=now - timedelta(hours=3),
+            scheduled_end=now - timedelta(hours=2),
+        )
+        record = PerformanceRecord(
+            user_id=user.id,
+            course_id=course.id,
+            score=8,
+            max_score=10,
+            percentage=80,
+            time_spent_min=20,
+            completed_at=now - timedelta(days=1),
+            topic_breakdown={str(topic.id): {"correct": 8, "total": 10}},
+        )
+        session.add(record)
+        session.flush()
+        ids = (missed.id, record.id, topic.id)
+    with start_worker(celery_app, pool="solo", perform_ping_check=True, shutdown_timeout=20):
+        expired = celery_app.send_task("studyplanner.maintenance.expire_missed_tasks").get(
+            timeout=60
+        )
+        applied = celery_app.send_task(
+            "studyplanner.maintenance.apply_performance", args=(str(ids[1]),)
+        ).get(timeout=60)
+    assert expired["expired"] >= 1 and applied == {"updated": 1}
+    with session_scope(engine) as session:
+        task = session.get(StudyTask, ids[0])
+        assert task is not None and task.status is TaskStatus.EXPIRED
+        mastery = session.scalars(
+            select(MasteryRecord).where(MasteryRecord.topic_id == ids[2])
+        ).one()
+        assert mastery.mastery_score == 80.0

@@ -1,0 +1,143 @@
+"""A student's life through the `studyplanner` command, as a user runs it: imports, progress,
+history, connecting both emulators, syncing, status and the plan."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from integrations.emulators.google import GoogleEmulator, start_google_emulator
+from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from tests.e2e.cli import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EMAIL = "cli.student@example.edu"
+
+
+@pytest.fixture(scope="module")
+def emulators() -> Iterator[tuple[GoogleEmulator, NotionEmulator]]:
+    google = start_google_emulator("127.0.0.1", 0)
+    notion = start_notion_emulator("127.0.0.1", 0, rate_per_s=100.0, burst=20.0)
+    yield google, notion
+    google.stop()
+    notion.stop()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("student")
+
+
+@pytest.fixture(scope="module")
+def env(home: Path, emulators: tuple[GoogleEmulator, NotionEmulator]) -> dict[str, str]:
+    google, notion = emulators
+    grant = google.admin.grant()
+    values = {
+        "STUDYPLANNER_VAR_DIR": str(home / "var"),
+        "STUDYPLANNER_FERNET_KEYS": Fernet.generate_key().decode(),
+        "STUDYPLANNER_GOOGLE_API_ENDPOINT": google.base_url,
+        "STUDYPLANNER_GOOGLE_TOKEN_URI": google.token_uri,
+        "STUDYPLANNER_GOOGLE_CLIENT_ID": grant["client_id"],
+        "STUDYPLANNER_GOOGLE_CLIENT_SECRET": grant["client_secret"],
+        "STUDYPLANNER_NOTION_BASE_URL": notion.base_url,
+        "STUDYPLANNER_NOTION_RATE_PER_S": "50",
+    }
+    (home / "token.json").write_text(
+        json.dumps(
+            {
+                "token": grant["access_token"],
+                "refresh_token": grant["refresh_token"],
+                "expiry": grant["token_expiry"],
+            }
+        )
+    )
+    return values
+
+
+def cli(home: Path, env: dict[str, str], *args: str) -> str:
+    result = run_cli(*args, cwd=home, env=env)
+    assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_a_student_from_import_to_plan(
+    home: Path, env: dict[str, str], emulators: tuple[GoogleEmulator, NotionEmulator]
+) -> None:
+    _, notion = emulators
+    cli(home, env, "db", "upgrade")
+    cli(
+        home,
+        env,
+        "user",
+        "add",
+        "--email",
+        EMAIL,
+        "--name",
+        "Cli Student",
+        "--timezone",
+        "America/Chicago",
+        "--preferences",
+        str(ROOT / "examples/preferences.yaml"),
+    )
+    for kind in ("courses", "topics", "assessments", "grades"):
+        out = cli(home, env, "import", kind, str(ROOT / f"examples/{kind}.csv"), "--user", EMAIL)
+        assert "created" in out
+
+    bad = run_cli(
+        "import", "topics", str(ROOT / "examples/courses.csv"), "--user", EMAIL, cwd=home, env=env
+    )
+    assert bad.returncode == 2 and "missing column(s) course_code" in bad.stderr
+
+    progress = json.loads(cli(home, env, "progress", "--user", EMAIL, "--json"))
+    math = next(p for p in progress if p["course"] == "MATH 2413")
+    assert math["status"] == "in_progress" and "Limits and Continuity" in math["completed_topics"]
+    assert math["path"][0] == "Limits and Continuity"
+
+    workspace = notion.admin.create_workspace()
+    cli(home, env, "connect", "google", "--user", EMAIL, "--token-file", str(home / "token.json"))
+    out = cli(
+        home,
+        env,
+        "connect",
+        "notion",
+        "--user",
+        EMAIL,
+        "--token",
+        workspace.token,
+        "--database",
+        workspace.database_id,
+    )
+    assert "Notion connected" in out
+
+    dry = cli(home, env, "sync", "--user", EMAIL, "--dry-run")
+    assert "dry run: nothing was written" in dry
+    assert notion.admin.pages(data_source_id=workspace.data_source_id) == []
+
+    first = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
+    assert first.startswith("ok") and "google_writes" in first
+    second = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
+    assert second.startswith("ok") and "google_writes" not in second  # nothing to push
+
+    plan = json.loads(cli(home, env, "plan", "--user", EMAIL, "--json"))
+    assert plan["tasks"] and all(t["reason"] for t in plan["tasks"])
+    live_pages = [p for p in notion.admin.pages(data_source_id=workspace.data_source_id)]
+    assert len(live_pages) == len(plan["tasks"])
+
+    status = " ".join(cli(home, env, "status", "--user", EMAIL).split())
+    assert "sync runs" in status and "ok" in status
+
+    exported = cli(home, env, "tasks", "--user", EMAIL, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert {r["status"] for r in rows} == {"scheduled"} and len(rows) == len(plan["tasks"])
+    timeline = " ".join(cli(home, env, "tasks", "events", rows[0]["id"], "--user", EMAIL).split())
+    assert "created" in timeline and "scheduled" in timeline
+    summary = json.loads(cli(home, env, "tasks", "--user", EMAIL, "--summary", "--format", "json"))
+    assert summary["counts_by_status"]["scheduled"] == len(rows)
+    assert summary["accuracy_by_topic"]["Limits and Continuity"] == 75.0
