@@ -9,18 +9,19 @@ import threading
 import time
 from dataclasses import fields
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from integrations.emulators.google.admin import HTTP_ACTIONS, AdminError, EmulatorAdmin
 from integrations.emulators.google.dispatch import Dispatcher, EmulatorSettings, Reply, json_reply
+from integrations.emulators.quiet import QuietThreadingHTTPServer
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_admin/"
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 

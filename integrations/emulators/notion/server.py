@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from integrations.emulators.notion.clock import EmulatorClock
@@ -29,6 +29,7 @@ from integrations.emulators.notion.model import (
     normalize_id,
     parse_instant,
 )
+from integrations.emulators.quiet import QuietThreadingHTTPServer
 
 logger = logging.getLogger(__name__)
 
@@ -457,7 +458,7 @@ class _Handler(BaseHTTPRequestHandler):
             return ws.update_page(page_id, body, editor)
 
 
-class _NotionHTTPServer(ThreadingHTTPServer):
+class _NotionHTTPServer(QuietThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
