@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from tests.conftest import create_scratch_postgres, drop_scratch_postgres
 from tests.e2e.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,16 +30,31 @@ def emulators() -> Iterator[tuple[GoogleEmulator, NotionEmulator]]:
     notion.stop()
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("student")
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
 
 
-@pytest.fixture(scope="module")
-def env(home: Path, emulators: tuple[GoogleEmulator, NotionEmulator]) -> dict[str, str]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The embedded default (no variable), or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    base = str(request.getfixturevalue("postgres_base_url"))
+    url = create_scratch_postgres(base)
+    yield {"STUDYPLANNER_DATABASE_URL": url}
+    drop_scratch_postgres(base, url)
+
+
+@pytest.fixture
+def env(
+    home: Path, emulators: tuple[GoogleEmulator, NotionEmulator], database_env: dict[str, str]
+) -> dict[str, str]:
     google, notion = emulators
     grant = google.admin.grant()
     values = {
+        **database_env,
         "STUDYPLANNER_VAR_DIR": str(home / "var"),
         "STUDYPLANNER_FERNET_KEYS": Fernet.generate_key().decode(),
         "STUDYPLANNER_GOOGLE_API_ENDPOINT": google.base_url,
