@@ -278,8 +278,10 @@ def _pull(
     horizon_end = now + timedelta(days=settings.sync_horizon_days)
     if google is not None:
         try:
-            calendar_id = google.ensure_study_calendar(
-                integration.google_calendar_id, time_zone=zone
+            # A stored calendar is trusted: if it was deleted, the listing below answers 404
+            # and the sync stops there (recorded, nothing deleted). One call saved per sync.
+            calendar_id = integration.google_calendar_id or google.ensure_study_calendar(
+                None, time_zone=zone
             )
             pulled.google_calendar_id = calendar_id
             monitored = list(integration.google_monitored_calendars or ["primary"])

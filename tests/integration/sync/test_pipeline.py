@@ -364,3 +364,66 @@ def test_a_status_ticked_between_our_pull_and_our_push_is_not_lost(student: Stud
     assert remote["properties"]["Status"]["status"]["name"] == "Done"  # not reset to To do
     student.sync()
     assert tasks(student)[task.id].status is TaskStatus.COMPLETED
+
+
+def test_a_no_op_sync_costs_two_google_calls_and_one_notion_query(student: Student) -> None:
+    student.sync()
+    student.google.admin.reset_counters()
+    student.notion.admin.reset_counters()
+    student.sync()
+    google = student.google.admin.counters()
+    assert google.get("http", 0) <= 2, google  # freebusy + the incremental listing
+    assert student.notion.admin.queries() == 1 and student.notion.admin.writes() == 0
+
+
+def test_the_student_wins_a_race_with_our_patch(student: Student) -> None:
+    """The planner wants to move a block while the student moves it too: If-Match makes our
+    patch fail (412), we stop, and the next sync pins the student's time."""
+    from tasks.providers import google_client
+    from tasks.push import push_google
+
+    student.sync()
+    task = scheduled(student)[0]
+    block = block_of(student, task.id)
+    assert block is not None and task.scheduled_start is not None
+    theirs = task.scheduled_start + timedelta(hours=2)
+    student.google.admin.move_event(
+        calendar_id(student), block.google_event_id or "", theirs, theirs + timedelta(minutes=30)
+    )
+    with session_scope(student.engine) as s:  # our planner's move, with the old etag
+        row = s.get(CalendarBlock, block.id)
+        assert row is not None
+        row.start_time += timedelta(hours=5)
+        row.end_time += timedelta(hours=5)
+        row.is_dirty = True
+        integration = s.scalars(
+            select(IntegrationSettings).where(IntegrationSettings.user_id == student.user_id)
+        ).one()
+        s.expunge(integration)
+    client = google_client(student.settings, integration)
+    try:
+        outcome = push_google(
+            student.engine,
+            client,
+            student.user_id,
+            calendar_id(student),
+            now=datetime.now(theirs.tzinfo),
+        )
+    finally:
+        client.close()
+    assert outcome.failed == 1  # the 412
+    event = student.google.admin.get_event(calendar_id(student), block.google_event_id or "")
+    assert event is not None and event_start(event) == theirs  # not overwritten
+    student.sync()
+    after = tasks(student)[task.id]
+    assert after.is_pinned and after.scheduled_start == theirs
+
+
+def test_an_unshared_notion_database_deletes_nothing(student: Student) -> None:
+    student.sync()
+    before = {t.id: t.status for t in tasks(student).values()}
+    student.notion.admin.unshare(student.workspace.data_source_id)
+    report = student.sync()
+    assert any(e.provider is Provider.NOTION for e in report.errors)
+    assert {t.id: t.status for t in tasks(student).values()} == before
+    assert len(live_events(student)) == len(scheduled(student))  # Google untouched
