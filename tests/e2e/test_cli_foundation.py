@@ -65,11 +65,11 @@ def test_health_against_running_postgres_and_redis(
     assert "postgresql" in result.stdout and "reachable at redis://" in result.stdout
 
 
-def test_keys_rotate_needs_the_old_key_and_says_so(tmp_path: Path) -> None:
+def test_keys_rotate_needs_the_old_key_and_says_so(tmp_path: Path, key_ring: list[str]) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     env = {**embedded_env(tmp_path), "STUDYPLANNER_FERNET_KEYS": old}
     assert run_cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
-    _store_a_secret(tmp_path, old)
+    _store_a_secret(tmp_path, old, restore=key_ring)
 
     wrong = run_cli("keys", "rotate", cwd=tmp_path, env={**env, "STUDYPLANNER_FERNET_KEYS": new})
     assert wrong.returncode == 2
@@ -85,7 +85,7 @@ def test_keys_rotate_needs_the_old_key_and_says_so(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
 
 
-def _store_a_secret(tmp_path: Path, key: str) -> None:
+def _store_a_secret(tmp_path: Path, key: str, *, restore: list[str]) -> None:
     from db import crypto
     from db.models import AssessmentFeed
     from db.session import make_engine, session_scope
@@ -99,6 +99,7 @@ def _store_a_secret(tmp_path: Path, key: str) -> None:
             session.add(AssessmentFeed(user_id=user.id, label="x", url="https://x/secret.ics"))
     finally:
         engine.dispose()
+        crypto.configure_keys(restore)  # this process's key ring, for the tests that follow
 
 
 def test_a_malformed_key_is_one_line_not_a_traceback(tmp_path: Path) -> None:
