@@ -8,7 +8,6 @@ such a skip into a failure, so a broken service can never pass as "skipped".
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,10 @@ import pytest
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db import crypto, migrate
+from db.scratch import create_scratch_postgres, drop_scratch_postgres
 from db.session import make_engine
 
 settings.register_profile(
@@ -63,25 +62,6 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
     return url
-
-
-def create_scratch_postgres(base_url: str) -> str:
-    """A fresh database per test session, so parallel runs and old schemas never interfere."""
-    url = make_url(base_url)
-    name = f"studyplanner_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_scratch_postgres(base_url: str, scratch_url: str) -> None:
-    name = make_url(scratch_url).database
-    admin = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

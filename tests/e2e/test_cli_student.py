@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from db.scratch import create_scratch_postgres, drop_scratch_postgres
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
-from tests.conftest import create_scratch_postgres, drop_scratch_postgres
 from tests.e2e.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
