@@ -11,7 +11,7 @@ revived in place (its history shows the miss and the new time).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -82,10 +82,3 @@ def diff_plan(plan: Plan, stored_tasks: Iterable[StoredTask]) -> list[TaskWrite]
         if key not in wanted and task.status in OPEN and not task.pinned:
             writes.append(TaskWrite("drop", key, None, task.task_id))
     return writes
-
-
-def summarize(writes: Sequence[TaskWrite]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for write in writes:
-        counts[write.kind] = counts.get(write.kind, 0) + 1
-    return counts

@@ -5,10 +5,9 @@ step sends them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -340,16 +339,3 @@ def _copy_plan(task: StudyTask, planned: PlannedTask) -> None:
     task.scheduled_end = planned.scheduled_end
     task.priority_score = planned.priority_score
     task.expected_mastery_gain = planned.expected_mastery_gain
-
-
-def describe(task: StudyTask, courses: Mapping[uuid.UUID, str]) -> dict[str, Any]:
-    return {
-        "id": str(task.id),
-        "title": task.title,
-        "course": courses.get(task.course_id, ""),
-        "status": task.status.value,
-        "start": _iso(task.scheduled_start),
-        "end": _iso(task.scheduled_end),
-        "pinned": task.is_pinned,
-        "reason": task.plan_reason,
-    }

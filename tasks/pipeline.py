@@ -508,7 +508,7 @@ def _push(
         "google" in pending
         and google is not None
         and calendar_id
-        and not _failed(report, Provider.GOOGLE, "auth")
+        and not _needs_reauth(report, Provider.GOOGLE)
     ):
         try:
             outcome = push_google(engine, google, user_id, calendar_id, now=now)
@@ -528,7 +528,7 @@ def _push(
                 report.errors.append(RecordedError(Provider.NOTION, "push", exc))
 
 
-def _failed(report: SyncReport, provider: Provider, _kind: str) -> bool:
+def _needs_reauth(report: SyncReport, provider: Provider) -> bool:
     return any(
         e.provider == provider and isinstance(e.error, NeedsReauthError) for e in report.errors
     )
