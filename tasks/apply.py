@@ -246,31 +246,30 @@ def apply_plan_writes(
     now: datetime,
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
+    # New tasks first, born scheduled, in one batched INSERT: their events and mirrors refer to
+    # them, and without ORM relationships the flush would not order those inserts after them.
+    created = [
+        _new_task(w.plan_key, w.planned, user_id)
+        for w in writes
+        if w.planned and w.kind == "create"
+    ]
+    session.add_all(created)
+    if created:
+        session.flush()
+    for task in created:
+        rows.tasks[task.id] = task
+        record_created(
+            session,
+            task,
+            source=EventSource.PLANNER,
+            at=now,
+            details={"start": _iso(task.scheduled_start), "reason": task.plan_reason},
+        )
+        mark_google_dirty(rows, task, mirrors)
+        mark_notion_dirty(rows, task, mirrors)
     for write in writes:
         counts[write.kind] = counts.get(write.kind, 0) + 1
         if write.kind == "create":
-            assert write.planned is not None
-            task = _new_task(write.plan_key, write.planned, user_id)
-            session.add(task)
-            session.flush()
-            rows.tasks[task.id] = task
-            record_created(
-                session,
-                task,
-                source=EventSource.PLANNER,
-                at=now,
-                details={"reason": task.plan_reason},
-            )
-            change_status(
-                session,
-                task,
-                TaskStatus.SCHEDULED,
-                source=EventSource.PLANNER,
-                at=now,
-                details={"start": write.planned.scheduled_start.isoformat()},
-            )
-            mark_google_dirty(rows, task, mirrors)
-            mark_notion_dirty(rows, task, mirrors)
             continue
         assert write.task_id is not None
         task = rows.tasks[uuid.UUID(write.task_id)]
@@ -320,7 +319,7 @@ def _new_task(key: str, planned: PlannedTask, user_id: uuid.UUID) -> StudyTask:
         course_id=uuid.UUID(planned.course_id),
         assessment_id=uuid.UUID(planned.assessment_id) if planned.assessment_id else None,
         plan_key=key,
-        status=TaskStatus.PENDING,
+        status=TaskStatus.SCHEDULED,
         task_type=TaskType(planned.task_type),
     )
     _copy_plan(task, planned)

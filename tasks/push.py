@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from db.models import CalendarBlock, Course, NotionTask, StudyTask
@@ -118,17 +119,28 @@ def push_google(
         return outcome
     results = client.push(calendar_id, ops)
     with session_scope(engine) as session:
+        ids = [r.op.block_id for r in results]
+        blocks_by_id = {
+            b.id: b for b in session.scalars(select(CalendarBlock).where(CalendarBlock.id.in_(ids)))
+        }
+        owners = _tasks_of(session, (b.study_task_id for b in blocks_by_id.values()))
         for result in results:
-            _write_back_google(session, result, outcome, now=now)
+            pushed = blocks_by_id.get(result.op.block_id)
+            if pushed is not None:
+                task = owners.get(pushed.study_task_id) if pushed.study_task_id else None
+                _write_back_google(session, pushed, task, result, outcome, now=now)
     return outcome
 
 
 def _write_back_google(
-    session: Session, result: EventWriteResult, outcome: PushOutcome, *, now: datetime
+    session: Session,
+    block: CalendarBlock,
+    task: StudyTask | None,
+    result: EventWriteResult,
+    outcome: PushOutcome,
+    *,
+    now: datetime,
 ) -> None:
-    block = session.get(CalendarBlock, result.op.block_id)
-    if block is None:
-        return
     op = result.op
     if result.outcome == "user_deleted":
         # The student deleted this event (a 409/412 on a cancelled event): never recreate it.
@@ -136,7 +148,6 @@ def _write_back_google(
         block.is_dirty = False
         block.pending_delete = False
         block.sync_error = None
-        task = session.get(StudyTask, block.study_task_id) if block.study_task_id else None
         if task is not None and task.status in (TaskStatus.PENDING, TaskStatus.SCHEDULED):
             change_status(
                 session,
@@ -159,7 +170,6 @@ def _write_back_google(
         block.is_dirty = False
         block.sync_error = None
         block.last_sync_at = now
-        task = session.get(StudyTask, block.study_task_id) if block.study_task_id else None
         if task is not None:
             task.calendar_event_id = result.event_id
         return
@@ -204,78 +214,113 @@ def push_notion(
     due_of: Callable[[StudyTask], datetime | None] = lambda _t: None,
     topics_of: Callable[[StudyTask], tuple[str, ...]] = lambda _t: (),
 ) -> PushOutcome:
+    """Three steps, so the database work does not grow with the pages: load every dirty page
+    (and mark the creates in flight, committed before any call), call Notion page by page, write
+    every outcome back in one transaction. A worker killed in between loses only write-backs:
+    the in-flight mark makes the retry look a created page up by Task ID, and updates and trashes
+    are safe to send again."""
     outcome = PushOutcome()
     with session_scope(engine) as session:
-        page_ids = list(
+        pages = list(
             session.scalars(
-                select(NotionTask.id).where(
+                select(NotionTask).where(
                     NotionTask.user_id == user_id,
                     NotionTask.is_dirty.is_(True),
                     NotionTask.is_trashed.is_(False),
                 )
             )
         )
+        if not pages:
+            return outcome
+        tasks = _tasks_of(session, (p.study_task_id for p in pages))
         courses = dict(
             session.execute(select(Course.id, Course.code).where(Course.user_id == user_id)).all()
         )
-    for page_id in page_ids:
-        # One short transaction per page: a crash mid-push loses at most this item's write-back,
-        # and the Task ID lookup makes its retry adopt the page instead of duplicating it.
-        with session_scope(engine) as session:
-            page = session.get(NotionTask, page_id)
-            if page is None or not page.is_dirty:
+        fresh = [p.id for p in pages if _creates(p) and p.sync_error is None]
+        if fresh:
+            session.execute(
+                update(NotionTask)
+                .where(NotionTask.id.in_(fresh))
+                .values(sync_error=CREATE_IN_FLIGHT)
+            )
+    written: dict[uuid.UUID, dict[str, Any]] = {}
+    for page in pages:
+        task = tasks[page.study_task_id]
+        try:
+            written[page.id] = _push_page(
+                client,
+                page,
+                task,
+                data_source_id,
+                _with_extras(
+                    notion_content(task, courses.get(task.course_id, "")),
+                    due_of(task),
+                    topics_of(task),
+                ),
+                retrying=page.sync_error is not None,
+            )
+            outcome.writes += written[page.id].pop("_wrote")
+        except IntegrationError as error:
+            written[page.id] = {"sync_error": str(error)[:2000]}
+            outcome.fail(str(page.id), error)
+            if not error.retryable:
+                break
+    with session_scope(engine) as session:
+        rows = {
+            p.id: p
+            for p in session.scalars(select(NotionTask).where(NotionTask.id.in_(list(written))))
+        }
+        owners = _tasks_of(session, (p.study_task_id for p in rows.values()))
+        for page_id, values in written.items():
+            row = rows.get(page_id)
+            if row is None:
                 continue
-            task = session.get(StudyTask, page.study_task_id)
-            assert task is not None
-            try:
-                if page.pending_trash:
-                    if page.notion_page_id:
-                        client.trash_page(page.notion_page_id)
-                        outcome.writes += 1
-                    page.is_trashed = True
-                    page.is_dirty = False
-                    page.sync_error = None
-                    continue
-                content = notion_content(task, courses.get(task.course_id, ""))
-                content = _with_extras(content, due_of(task), topics_of(task))
-                if page.notion_page_id:
-                    changed = client.update_changed(
-                        page.notion_page_id,
-                        content,
-                        page.notion_properties,
-                        data_source_id=data_source_id,
-                    )
-                    if changed is None:  # nothing we own differs from what we sent last
-                        page.is_dirty = False
-                        page.sync_error = None
-                        continue
-                    result = changed
-                else:
-                    retrying = page.sync_error is not None
-                    if not retrying:
-                        # Committed before the call: if this worker dies before writing the page
-                        # id back, the retry sees the mark and looks the page up by Task ID
-                        # instead of creating a second page.
-                        page.sync_error = CREATE_IN_FLIGHT
-                        session.commit()
-                    result = client.create_page(data_source_id, content, check_existing=retrying)
-                outcome.writes += 1
-                page.notion_page_id = result.page_id
-                # Agree on what WE sent, not on what came back: if the student edited the page
-                # in between, the page differs from this hash and the next pull takes their edit.
-                page.content_hash = content_hash_of(content)
-                page.notion_properties = dict(result.properties)
-                page.is_synced = True
-                page.is_dirty = False
-                page.sync_error = None
-                page.last_sync_at = now
-                task.notion_page_id = result.page_id
-            except IntegrationError as error:
-                page.sync_error = str(error)[:2000]
-                outcome.fail(str(page.id), error)
-                if not error.retryable:
-                    break
+            for column, value in values.items():
+                setattr(row, column, value)
+            if values.get("notion_page_id"):
+                owners[row.study_task_id].notion_page_id = values["notion_page_id"]
+            if "content_hash" in values:
+                row.last_sync_at = now
     return outcome
+
+
+def _creates(page: NotionTask) -> bool:
+    return not page.notion_page_id and not page.pending_trash
+
+
+def _push_page(
+    client: NotionClient,
+    page: NotionTask,
+    task: StudyTask,
+    data_source_id: str,
+    content: NotionTaskContent,
+    *,
+    retrying: bool,
+) -> dict[str, Any]:
+    """One page's call; returns the columns to write back (and `_wrote`: 1 if Notion changed)."""
+    done: dict[str, Any] = {"is_dirty": False, "sync_error": None}
+    if page.pending_trash:
+        if page.notion_page_id:
+            client.trash_page(page.notion_page_id)
+        return {**done, "is_trashed": True, "_wrote": int(bool(page.notion_page_id))}
+    if page.notion_page_id:
+        result = client.update_changed(
+            page.notion_page_id, content, page.notion_properties, data_source_id=data_source_id
+        )
+        if result is None:  # nothing we own differs from what we sent last
+            return {**done, "_wrote": 0}
+    else:
+        result = client.create_page(data_source_id, content, check_existing=retrying)
+    return {
+        **done,
+        "notion_page_id": result.page_id,
+        # Agree on what WE sent, not on what came back: if the student edited the page in
+        # between, the page differs from this hash and the next pull takes their edit.
+        "content_hash": content_hash_of(content),
+        "notion_properties": dict(result.properties),
+        "is_synced": True,
+        "_wrote": 1,
+    }
 
 
 CREATE_IN_FLIGHT = "create sent, outcome not recorded (the next push looks the page up first)"

@@ -48,7 +48,7 @@ from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from tasks.pipeline import SyncOptions, sync_user
 from tasks.sync import SYNC_TASK
-from worker.celery_app import SYNC_QUEUE, create_app
+from worker.celery_app import MAINTENANCE_QUEUE, SYNC_QUEUE, create_app
 from worker.connect import connect_google, connect_notion
 from worker.settings import Settings
 
@@ -153,7 +153,10 @@ def emulator_settings(
 
 
 def purge_sync_queue(app: Celery) -> int:
+    """Empty the sync queue (and the maintenance queue, where dispatch's batches wait)."""
     with app.connection_for_write() as conn:
+        conn.default_channel.queue_declare(MAINTENANCE_QUEUE)
+        conn.default_channel.queue_purge(MAINTENANCE_QUEUE)
         return int(conn.default_channel.queue_purge(SYNC_QUEUE) or 0)
 
 
@@ -210,16 +213,54 @@ def measure_dispatch(config: ThroughputConfig, keys: str, count: int, log: Log) 
             _set_task_join_will_block(was)
         outcome.maybe_throw()
         result = outcome.result
+        # The workers' half: expand each batch message into per-user syncs (timed in-process,
+        # as one worker would; with N workers the batches are shared out).
+        fanout_started = time.perf_counter()
+        batches = expand_dispatch_batches(app)
+        fanout = time.perf_counter() - fanout_started
         queued = queued_sync_tasks(app)
         purge_sync_queue(app)
         app.close()
     if result["dispatched"] != count or queued != count:
         raise RuntimeError(f"dispatched {result['dispatched']}, queued {queued}, wanted {count}")
-    log(f"dispatch of {count} due users: {elapsed:.3f} s ({queued} tasks queued)")
+    log(
+        f"dispatch of {count} due users: {elapsed:.3f} s in beat's task ({batches} batch "
+        f"messages), then {fanout:.3f} s of fan-out on the workers ({queued} syncs queued)"
+    )
     return [
         Metric("dispatch_wall_time", round(elapsed, 3), "s", count),
         Metric("dispatch_rate", round(count / elapsed), "users/s", count),
+        Metric("dispatch_fanout_wall_time", round(fanout, 3), "s", count),
     ]
+
+
+def expand_dispatch_batches(app: Celery) -> int:
+    """Take the `publish_syncs` messages dispatch left on the maintenance queue and run each,
+    in-process, the way a worker would."""
+    publish = app.tasks["studyplanner.maintenance.publish_syncs"]
+    expanded = 0
+    with app.connection_for_write() as conn:
+        queue = conn.SimpleQueue(MAINTENANCE_QUEUE)
+        try:
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    break
+                args, _kwargs, _embed = message.decode()
+                message.ack()
+                if message.headers.get("task") != publish.name:
+                    continue
+                was = task_join_will_block()
+                _set_task_join_will_block(True)
+                try:
+                    publish.apply(args=args).maybe_throw()
+                finally:
+                    _set_task_join_will_block(was)
+                expanded += 1
+        finally:
+            queue.close()
+    return expanded
 
 
 # --- seeding students -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from bench.throughput import SQL_BUDGET, ThroughputConfig, run
 
 EXPECTED = {
     "dispatch_wall_time",
+    "dispatch_fanout_wall_time",
     "dispatch_rate",
     "sql_statements_per_sync_cold_2_assessments",
     "sql_statements_per_sync_noop_2_assessments",
