@@ -18,14 +18,21 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 
 
 def seed_small_student(
-    engine: Engine, now: datetime, *, email: str, rng: random.Random, assessments: int = 3
+    engine: Engine,
+    now: datetime,
+    *,
+    email: str,
+    rng: random.Random,
+    assessments: int = 3,
+    zone: str | None = None,
 ) -> uuid.UUID:
-    """One course, four topics in a chain, `assessments` assessments over the next 12 days."""
+    """One course, four topics in a chain, `assessments` assessments over the next 12 days.
+    The time zone is `zone`, or one drawn from `rng`."""
     evening = {day: [{"start": "16:00", "end": "22:00"}] for day in DAYS}
     with session_scope(engine) as session:
         user_id = upsert_user(
             session,
-            UserIn(email=email, full_name=email.split("@")[0], timezone=rng.choice(ZONES)),
+            UserIn(email=email, full_name=email.split("@")[0], timezone=zone or rng.choice(ZONES)),
             PreferencesIn.model_validate(
                 {"weekly_availability": evening, "max_hours_per_day": rng.choice([2, 3, 4])}
             ),

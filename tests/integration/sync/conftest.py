@@ -3,30 +3,24 @@ pipeline against the real database."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from db.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
-from db.models import Course, User
-from db.schemas import AssessmentIn, CourseIn, PreferencesIn, TopicIn, UserIn
+from bench.students import seed_small_student
+from db.models import User
 from db.session import session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
 from tasks.pipeline import SyncOptions, SyncReport, sync_user
 from worker.connect import connect_google, connect_notion
 from worker.settings import Settings
-
-EVENINGS = {
-    day: [{"start": "17:00", "end": "22:00"}]
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
-
 
 @dataclass
 class Student:
@@ -62,60 +56,9 @@ def notion_emulator() -> Iterator[NotionEmulator]:
 
 
 def seed(engine: Engine, now: datetime) -> uuid.UUID:
-    with session_scope(engine) as session:
-        user_id = upsert_user(
-            session,
-            UserIn(
-                email=f"s{uuid.uuid4().hex[:8]}@example.edu",
-                full_name="S",
-                timezone="Europe/Berlin",
-            ),
-            PreferencesIn.model_validate({"weekly_availability": EVENINGS, "max_hours_per_day": 3}),
-        ).id
-        user = session.get(User, user_id)
-        assert user is not None
-        course_id = upsert_course(
-            session,
-            user,
-            CourseIn(
-                name="Calculus",
-                code="MATH 1",
-                semester="Fall",
-                start_date=(now - timedelta(days=60)).date(),
-                end_date=(now + timedelta(days=60)).date(),
-            ),
-        ).id
-        course = session.get(Course, course_id)
-        assert course is not None
-        upsert_topic(session, course, TopicIn(name="Limits", order_index=1))
-        upsert_topic(
-            session, course, TopicIn(name="Derivatives", order_index=2, prerequisites=("Limits",))
-        )
-        upsert_assessment(
-            session,
-            course,
-            AssessmentIn(
-                name="Quiz 1",
-                type="quiz",
-                weight_percent=10,
-                due_date=now + timedelta(days=5),
-                estimated_duration_min=60,
-                topic_weights={"Limits": 100},
-            ),
-        )
-        upsert_assessment(
-            session,
-            course,
-            AssessmentIn(
-                name="Midterm",
-                type="midterm",
-                weight_percent=30,
-                due_date=now + timedelta(days=9),
-                estimated_duration_min=90,
-                topic_weights={"Limits": 40, "Derivatives": 60},
-            ),
-        )
-    return user_id
+    """A small student (bench/students.py) in a fixed zone, so every run plans alike."""
+    email = f"s{uuid.uuid4().hex[:8]}@example.edu"
+    return seed_small_student(engine, now, email=email, rng=random.Random(5), zone="Europe/Berlin")
 
 
 @pytest.fixture
