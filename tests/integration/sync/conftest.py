@@ -22,6 +22,7 @@ from tasks.pipeline import SyncOptions, SyncReport, sync_user
 from worker.connect import connect_google, connect_notion
 from worker.settings import Settings
 
+
 @dataclass
 class Student:
     engine: Engine
