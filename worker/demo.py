@@ -43,7 +43,7 @@ from db.session import get_engine, session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
-from worker.settings import Settings
+from worker.settings import Settings, child_process_env
 
 POLL_S = 0.5
 
@@ -74,25 +74,11 @@ def worker_command(loglevel: str = "WARNING") -> list[str]:
     ]
 
 
-def worker_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}
-    env["STUDYPLANNER_VAR_DIR"] = str(settings.var_dir.resolve())
-    env["STUDYPLANNER_HEARTBEAT_INTERVAL_S"] = "5"
-    if settings.database_url:
-        env["STUDYPLANNER_DATABASE_URL"] = settings.database_url
-    if settings.fernet_keys is not None:
-        env["STUDYPLANNER_FERNET_KEYS"] = settings.fernet_keys.get_secret_value()
-    env.update(extra or {})
-    return env
-
-
-def start_worker_process(
-    settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
+def start_worker_process(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     log = open(log_path, "wb")  # noqa: SIM115 - handed to the child, closed with it
     return subprocess.Popen(
         worker_command(),
-        env=worker_env(settings, extra_env),
+        env=child_process_env(settings, STUDYPLANNER_HEARTBEAT_INTERVAL_S="5"),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -383,7 +369,7 @@ def run_demo(base: Settings, *, console: Console, timeout_s: float = 100.0) -> b
         f"{world.notion.base_url}; Maya's accounts connected"
     )
     log_path = world.settings.var_dir / "worker.log"
-    proc = start_worker_process(world.settings, log_path, _emulator_env(world.settings))
+    proc = start_worker_process(world.settings, log_path)
     try:
         console.print(
             f"[bold]3.[/] real worker + beat started (pid {proc.pid}); "
@@ -422,18 +408,3 @@ def run_demo(base: Settings, *, console: Console, timeout_s: float = 100.0) -> b
     )
     console.print(f"done in {time.monotonic() - started:.0f}s")
     return True
-
-
-def _emulator_env(settings: Settings) -> dict[str, str]:
-    secret = (
-        settings.google_client_secret.get_secret_value() if settings.google_client_secret else ""
-    )
-    return {
-        "STUDYPLANNER_GOOGLE_API_ENDPOINT": settings.google_api_endpoint,
-        "STUDYPLANNER_GOOGLE_TOKEN_URI": settings.google_token_uri,
-        "STUDYPLANNER_GOOGLE_CLIENT_ID": settings.google_client_id or "",
-        "STUDYPLANNER_GOOGLE_CLIENT_SECRET": secret,
-        "STUDYPLANNER_NOTION_BASE_URL": settings.notion_base_url,
-        "STUDYPLANNER_DISPATCH_INTERVAL_S": str(settings.dispatch_interval_s),
-        "STUDYPLANNER_DISPATCH_SPREAD_MAX_S": "0",
-    }

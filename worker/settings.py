@@ -7,6 +7,7 @@ embedded ones (SQLite and a folder broker under ./var/), so a fresh clone runs w
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -128,6 +129,21 @@ class Settings(BaseSettings):
             return self.broker_url
         return None
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as STUDYPLANNER_* variables (unset ones left out): what a child
+        process — a worker started by the demo or a benchmark — needs to see exactly them."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, Path):
+                value = value.resolve()
+            env[f"STUDYPLANNER_{name.upper()}"] = str(value)
+        return env
+
     def fernet_key_list(self) -> list[str]:
         """The configured keys, or the embedded default key kept under var_dir."""
         if self.fernet_keys is not None:
@@ -136,6 +152,14 @@ class Settings(BaseSettings):
                 raise ValueError("STUDYPLANNER_FERNET_KEYS is set but holds no key")
             return keys
         return [_embedded_fernet_key(self.var_dir)]
+
+
+def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """This process's environment with its own STUDYPLANNER_* replaced by `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}
+    env.update(settings.as_env())
+    env.update(overrides)
+    return env
 
 
 def _embedded_fernet_key(var_dir: Path) -> str:

@@ -45,7 +45,7 @@ from planner.lifecycle import TaskStatus
 from tasks.sync import SYNC_TASK
 from worker.celery_app import create_app
 from worker.connect import connect_google, connect_notion
-from worker.settings import Settings
+from worker.settings import Settings, child_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,27 +157,8 @@ def settings_for(
     )
 
 
-def worker_env(settings: Settings, keys: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}
-    env.update(
-        STUDYPLANNER_VAR_DIR=str(settings.var_dir),
-        STUDYPLANNER_DATABASE_URL=settings.effective_database_url,
-        STUDYPLANNER_BROKER_URL=settings.broker_url,
-        STUDYPLANNER_FERNET_KEYS=keys,
-        STUDYPLANNER_GOOGLE_API_ENDPOINT=settings.google_api_endpoint,
-        STUDYPLANNER_GOOGLE_TOKEN_URI=settings.google_token_uri,
-        STUDYPLANNER_GOOGLE_CLIENT_ID=settings.google_client_id or "",
-        STUDYPLANNER_GOOGLE_CLIENT_SECRET=settings.google_client_secret.get_secret_value()
-        if settings.google_client_secret
-        else "",
-        STUDYPLANNER_NOTION_BASE_URL=settings.notion_base_url,
-        STUDYPLANNER_NOTION_RATE_PER_S=str(settings.notion_rate_per_s),
-        STUDYPLANNER_NOTION_BURST=str(settings.notion_burst),
-        STUDYPLANNER_TASK_TIME_LIMIT_S=str(settings.task_time_limit_s),
-        STUDYPLANNER_TASK_SOFT_TIME_LIMIT_S=str(settings.task_soft_time_limit_s),
-        STUDYPLANNER_LOG_LEVEL="WARNING",
-    )
-    return env
+def worker_env(settings: Settings) -> dict[str, str]:
+    return child_process_env(settings, STUDYPLANNER_LOG_LEVEL="WARNING")
 
 
 def seed_users(
@@ -469,7 +450,7 @@ def run(config: ChaosConfig, *, log: Any = print) -> ChaosResult:
     grant = google.admin.grant()
     settings = settings_for(config, google, notion, keys, grant)
     app = create_app(settings)
-    worker = Worker(worker_env(settings, keys), config.workdir / "worker.log")
+    worker = Worker(worker_env(settings), config.workdir / "worker.log")
     result = ChaosResult()
     try:
         users = seed_users(engine, config, settings, google, notion)

@@ -542,7 +542,7 @@ def measure_sync(config: ThroughputConfig, keys: str, workers: int, log: Log) ->
         app = create_app(settings)
         engine = make_engine(url)
         purge_sync_queue(app)
-        env = worker_env(settings, keys)
+        env = worker_env(settings)
         if config.malloc_arena_max is not None:
             env["MALLOC_ARENA_MAX"] = str(config.malloc_arena_max)
         pool = [Worker(env, config.workdir / f"worker-{workers}-{i}.log") for i in range(workers)]

@@ -1,0 +1,34 @@
+"""Settings handed to a child process come back identical on the other side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from worker.settings import Settings, child_process_env
+
+
+def test_a_child_process_reads_back_the_same_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = Settings(
+        var_dir=tmp_path / "var",
+        database_url="postgresql+psycopg://app:pw@db/sp",
+        broker_url="redis://broker:6379/0",
+        fernet_keys=Fernet.generate_key().decode(),
+        google_client_secret="s3cret",
+        notion_rate_per_s=7.5,
+        dispatch_spread_max_s=0,
+    )
+    env = child_process_env(sent, STUDYPLANNER_LOG_LEVEL="WARNING")
+    assert "STUDYPLANNER_RESULT_BACKEND" not in env  # unset settings stay unset
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    received = Settings(_env_file=None)
+    assert received.model_dump() == {
+        **sent.model_dump(),
+        "var_dir": sent.var_dir.resolve(),
+        "log_level": "WARNING",
+    }
