@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from integrations.emulators.google.admin import HTTP_ACTIONS, AdminError, EmulatorAdmin
 from integrations.emulators.google.dispatch import Dispatcher, EmulatorSettings, Reply, json_reply
-from integrations.emulators.quiet import QuietThreadingHTTPServer
+from integrations.emulators.serving import QuietThreadingHTTPServer, RunningServer
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_admin/"
@@ -119,7 +119,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class GoogleEmulator:
+class GoogleEmulator(RunningServer):
     """A running emulator. `base_url` is what the adapter's settings point at:
     API endpoint `base_url + "/calendar/v3/"`, batch `base_url + "/batch/calendar/v3"`,
     token URI `base_url + "/token"`."""
@@ -136,17 +136,6 @@ class GoogleEmulator:
         self.token_uri = self.base_url + "/token"
         self.admin: EmulatorAdmin = server.admin
         self.settings: EmulatorSettings = server.dispatcher.settings
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> GoogleEmulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _settings(overrides: dict[str, Any]) -> EmulatorSettings:

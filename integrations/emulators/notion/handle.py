@@ -22,6 +22,7 @@ from integrations.emulators.notion.server import (
     build_server,
     run_in_thread,
 )
+from integrations.emulators.serving import RunningServer
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ class NotionAdmin:
         return sum(n for key, n in statuses.items() if key.endswith(f" {status}"))
 
 
-class NotionEmulator:
+class NotionEmulator(RunningServer):
     """A running emulator: `.base_url` for the client, `.admin` to drive it, `.stop()`."""
 
     def __init__(self, host: str, port: int, settings: EmulatorSettings) -> None:
@@ -285,17 +286,6 @@ class NotionEmulator:
         self.base_url = f"http://{self.host}:{self.port}"
         self.admin = NotionAdmin(self.base_url)
         self._thread = run_in_thread(self._server)
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> NotionEmulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _settings_from(overrides: dict[str, Any]) -> EmulatorSettings:

@@ -29,7 +29,7 @@ from integrations.emulators.notion.model import (
     normalize_id,
     parse_instant,
 )
-from integrations.emulators.quiet import QuietThreadingHTTPServer
+from integrations.emulators.serving import QuietThreadingHTTPServer
 
 logger = logging.getLogger(__name__)
 
