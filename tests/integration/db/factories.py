@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from db.catalog import upsert_course, upsert_user
 from db.enums import AssessmentType, TaskType
 from db.models import Assessment, Course, StudyTask, Topic, User
+from db.schemas import CourseIn, UserIn
 
 
 def add_user(session: Session, **fields: object) -> User:
@@ -81,3 +83,26 @@ def add_task(session: Session, user: User, course: Course, **fields: object) -> 
     session.add(task)
     session.flush()
     return task
+
+
+def course_in(code: str = "MATH 2413", name: str = "Calculus") -> CourseIn:
+    return CourseIn(
+        name=name,
+        code=code,
+        semester="Fall 2026",
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 12, 20),
+    )
+
+
+def enrolled_student(
+    session: Session, *, code: str = "MATH 2413", name: str = "Calculus"
+) -> tuple[User, Course]:
+    """A student and one course, made through the service functions (path row included)."""
+    email = f"s{uuid.uuid4().hex[:8]}@example.edu"
+    user_id = upsert_user(session, UserIn(email=email, full_name="S", timezone="Europe/Berlin")).id
+    user = session.get(User, user_id)
+    assert user is not None
+    course = session.get(Course, upsert_course(session, user, course_in(code, name)).id)
+    assert course is not None
+    return user, course

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,52 +15,21 @@ from db.catalog import (
     upsert_assessment,
     upsert_course,
     upsert_topic,
-    upsert_user,
 )
-from db.models import Course, MasteryRecord, StudyPath, User
+from db.models import MasteryRecord, StudyPath, User
 from db.performance import record_performance
 from db.problems import InvalidInput
-from db.schemas import AssessmentIn, CourseIn, PerformanceIn, TopicIn, UserIn
+from db.schemas import AssessmentIn, PerformanceIn, TopicIn
 from db.session import session_scope
 from planner.mastery import ScoredResult, recompute_mastery
+from tests.integration.db.factories import course_in, enrolled_student
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def make_student(session: Session) -> tuple[User, Course]:
-    email = f"s{uuid.uuid4().hex[:8]}@example.edu"
-    user_id = upsert_user(session, UserIn(email=email, full_name="S", timezone="Europe/Berlin")).id
-    user = session.get(User, user_id)
-    assert user is not None
-    course_id = upsert_course(
-        session,
-        user,
-        CourseIn(
-            name="Calculus",
-            code="MATH 2413",
-            semester="Fall 2026",
-            start_date=date(2026, 9, 1),
-            end_date=date(2026, 12, 20),
-        ),
-    ).id
-    course = session.get(Course, course_id)
-    assert course is not None
-    return user, course
-
-
 def test_user_course_and_path_are_created_once(session: Session) -> None:
-    user, course = make_student(session)
-    again = upsert_course(
-        session,
-        user,
-        CourseIn(
-            name="Calculus",
-            code="MATH 2413",
-            semester="Fall 2026",
-            start_date=date(2026, 9, 1),
-            end_date=date(2026, 12, 20),
-        ),
-    )
+    user, course = enrolled_student(session)
+    again = upsert_course(session, user, course_in())
     assert (again.id, again.created, again.changed) == (course.id, False, False)
     paths = session.scalars(select(StudyPath).where(StudyPath.user_id == user.id)).all()
     assert [p.course_id for p in paths] == [course.id]
@@ -70,7 +39,7 @@ def test_user_course_and_path_are_created_once(session: Session) -> None:
 
 
 def test_prerequisites_must_exist_and_must_not_loop(session: Session) -> None:
-    _, course = make_student(session)
+    _, course = enrolled_student(session)
     upsert_topic(session, course, TopicIn(name="Limits"))
     upsert_topic(session, course, TopicIn(name="Derivatives", prerequisites=("Limits",)))
     with pytest.raises(InvalidInput, match="unknown prerequisite topic\\(s\\) Integrals"):
@@ -80,7 +49,7 @@ def test_prerequisites_must_exist_and_must_not_loop(session: Session) -> None:
 
 
 def test_assessment_topics_and_weights(session: Session) -> None:
-    _, course = make_student(session)
+    _, course = enrolled_student(session)
     upsert_topic(session, course, TopicIn(name="Limits"))
     due = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
     midterm = AssessmentIn(
@@ -121,7 +90,7 @@ def test_assessment_topics_and_weights(session: Session) -> None:
 
 
 def test_recording_performance_updates_mastery_of_each_topic(session: Session) -> None:
-    user, course = make_student(session)
+    user, course = enrolled_student(session)
     limits = upsert_topic(session, course, TopicIn(name="Limits")).id
     derivs = upsert_topic(session, course, TopicIn(name="Derivatives")).id
     diagnostic = PerformanceIn(
@@ -175,7 +144,7 @@ def test_recording_performance_updates_mastery_of_each_topic(session: Session) -
 
 
 def test_topic_of_another_course_is_refused(session: Session) -> None:
-    user, course = make_student(session)
+    user, course = enrolled_student(session)
     with pytest.raises(InvalidInput, match="is not a topic of this course"):
         record_performance(
             session,
@@ -191,7 +160,7 @@ def test_topic_of_another_course_is_refused(session: Session) -> None:
 def test_concurrent_writers_lose_no_update(engine: Engine) -> None:
     """Eight writers record results for the same topic at once; mastery reflects all eight."""
     with session_scope(engine) as s:
-        user, course = make_student(s)
+        user, course = enrolled_student(s)
         topic_id = upsert_topic(s, course, TopicIn(name="Limits")).id
         user_id, course_id = user.id, course.id
     scores = [40, 90, 55, 70, 100, 20, 85, 60]

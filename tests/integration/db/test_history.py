@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.catalog import upsert_course, upsert_topic, upsert_user
+from db.catalog import upsert_topic
 from db.enums import Difficulty, PathStatus, Provider
 from db.feeds import add_feed, refresh_feed
 from db.history import (
@@ -34,35 +33,17 @@ from db.models import (
     TaskEventArchive,
     User,
 )
-from db.schemas import CourseIn, TopicIn, UserIn
+from db.schemas import TopicIn
 from db.task_state import change_status, record_created
 from planner.lifecycle import EventSource, IllegalTransition, TaskEventType, TaskStatus
-from tests.integration.db.factories import add_task
+from tests.integration.db.factories import add_task, enrolled_student
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ical"
 
 
 def student(session: Session) -> tuple[User, Course]:
-    outcome = upsert_user(
-        session, UserIn(email=f"h{uuid.uuid4().hex[:8]}@example.edu", full_name="H")
-    )
-    user = session.get(User, outcome.id)
-    assert user is not None
-    course_id = upsert_course(
-        session,
-        user,
-        CourseIn(
-            name="Programming",
-            code="CSE 110",
-            semester="Fall 2026",
-            start_date=date(2026, 8, 24),
-            end_date=date(2026, 12, 11),
-        ),
-    ).id
-    course = session.get(Course, course_id)
-    assert course is not None
-    return user, course
+    return enrolled_student(session, code="CSE 110", name="Programming")
 
 
 def test_lifecycle_appends_events_and_refuses_illegal_changes(session: Session) -> None:
