@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from db.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
 from db.models import Course, User
-from db.schemas import AssessmentIn, CourseIn, PreferencesIn, TopicIn, UserIn
 from db.session import session_scope
+from services.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
+from services.schemas import AssessmentIn, CourseIn, PreferencesIn, TopicIn, UserIn
 
 ZONES = ("Europe/Berlin", "America/New_York", "America/Chicago", "Asia/Tokyo", "UTC")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.models import WorkerHeartbeat, utcnow
 from db.session import session_scope
-from tasks.runtime import engine_for
+from tasks.base import engine_for
 
 
 @shared_task(bind=True, name="studyplanner.maintenance.heartbeat", ignore_result=False)
@@ -36,7 +36,7 @@ def heartbeat(self: Task) -> dict[str, Any]:
 @shared_task(bind=True, name="studyplanner.maintenance.expire_missed_tasks")
 def expire_missed_tasks(self: Task) -> dict[str, Any]:
     """Scheduled tasks whose time passed without a start become `expired` (seed 003)."""
-    from db.history import expire_missed
+    from services.history import expire_missed
 
     with session_scope(engine_for(self.app)) as session:
         count = expire_missed(session, None, now=utcnow())
@@ -45,7 +45,7 @@ def expire_missed_tasks(self: Task) -> dict[str, Any]:
 
 @shared_task(bind=True, name="studyplanner.maintenance.archive_task_events")
 def archive_task_events(self: Task) -> dict[str, Any]:
-    from db.history import archive_events, months_ago
+    from services.history import archive_events, months_ago
 
     months = int(self.app.conf.get("studyplanner_event_archive_months", 12))
     with session_scope(engine_for(self.app)) as session:
@@ -59,7 +59,7 @@ def refresh_feeds(self: Task) -> dict[str, Any]:
     it and in sync_errors; the others go on."""
     from datetime import timedelta
 
-    from db.feeds import due_feeds, refresh_feed
+    from services.ingest.feeds import due_feeds, refresh_feed
 
     every = timedelta(minutes=int(self.app.conf.get("studyplanner_feed_refresh_min", 60)))
     refreshed = failed = 0
@@ -86,7 +86,7 @@ def apply_performance(self: Task, performance_record_id: str) -> dict[str, Any]:
     import uuid
 
     from db.models import PerformanceRecord, User
-    from db.performance import recompute_topic_mastery
+    from services.performance import recompute_topic_mastery
 
     with session_scope(engine_for(self.app)) as session:
         record = session.get(PerformanceRecord, uuid.UUID(performance_record_id))

@@ -13,8 +13,8 @@ from sqlalchemy import or_, select, update
 from db.enums import IntegrationHealth
 from db.models import CalendarBlock, IntegrationSettings, NotionTask, utcnow
 from db.session import session_scope
-from tasks.pipeline import SyncOptions, sync_user
-from tasks.runtime import engine_for, settings_for
+from services.sync.run import SyncOptions, sync_user
+from tasks.base import engine_for, settings_for
 
 SYNC_TASK = "studyplanner.sync.sync_user"
 MAX_SYNC_RETRIES = 5

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from db import crypto, migrate
-from db.scratch import create_scratch_postgres, drop_scratch_postgres
 from db.session import make_engine
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 settings.register_profile(
     "dev", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60

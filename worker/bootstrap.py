@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from db import crypto
-from worker.settings import Settings
+from services.settings import Settings
 
 
 def configure_process(settings: Settings) -> None:

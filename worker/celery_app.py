@@ -12,7 +12,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu.entity import Queue
 
-from worker.settings import Settings, get_settings
+from services.settings import Settings, get_settings
 
 TASK_MODULES = ["tasks.maintenance", "tasks.sync"]
 SYNC_QUEUE = "sync"

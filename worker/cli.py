@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import migrate
 from db.crypto import DecryptionFailed
 from db.session import get_engine
+from services.settings import Settings, get_settings
 from worker.bootstrap import configure_process
 from worker.celery_app import ensure_broker_folders
-from worker.settings import Settings, get_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -87,7 +87,7 @@ def health(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
-    from worker.health import check_broker, check_database, check_workers, versions
+    from services.health import check_broker, check_database, check_workers, versions
 
     settings = _start()
     engine = get_engine(settings.effective_database_url)
@@ -164,7 +164,7 @@ def demo(
 
 
 def main() -> None:
-    from db.problems import InvalidInput
+    from planner.problems import InvalidInput
     from worker import cli_data, cli_sync
 
     cli_data.register(app)

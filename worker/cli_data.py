@@ -23,14 +23,16 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import catalog, history
 from db.enums import AssessmentType, Difficulty
-from db.feeds import add_feed, refresh_feed
-from db.imports import import_assessments, import_courses, import_grades, import_topics
 from db.models import Assessment, Course, StudyPath
-from db.performance import record_performance
-from db.problems import InvalidInput, Problem
-from db.schemas import (
+from db.session import get_engine, session_scope
+from planner.lifecycle import TaskStatus
+from planner.problems import InvalidInput, Problem
+from services import catalog, history
+from services.ingest.feeds import add_feed, refresh_feed
+from services.ingest.imports import import_assessments, import_courses, import_grades, import_topics
+from services.performance import record_performance
+from services.schemas import (
     AssessmentIn,
     CourseIn,
     PerformanceIn,
@@ -40,8 +42,6 @@ from db.schemas import (
     UserIn,
     describe_errors,
 )
-from db.session import get_engine, session_scope
-from planner.lifecycle import TaskStatus
 
 console = Console()
 
@@ -70,7 +70,7 @@ def now_utc() -> datetime:
 
 
 def parse_when(value: str, zone: str, field: str) -> datetime:
-    from integrations.sources.csv_files import parse_due
+    from services.ingest.csv_rows import parse_due
 
     try:
         return parse_due(value, ZoneInfo(zone))

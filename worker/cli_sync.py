@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from db import catalog
 from db.enums import IntegrationHealth
 from db.models import Course, IntegrationSettings, StudyTask, SyncError, SyncRun
-from db.problems import InvalidInput
 from db.session import get_engine, session_scope
 from planner.lifecycle import TaskStatus
-from tasks.pipeline import SyncOptions, SyncReport, sync_user
+from planner.problems import InvalidInput
+from services import catalog
+from services.sync.run import SyncOptions, SyncReport, sync_user
 from worker.cli_data import UserOpt, unit_of_work
 
 console = Console()
@@ -42,8 +42,8 @@ def connect_google_cmd(
     ] = None,
 ) -> None:
     """Store Google tokens (encrypted). Without --token-file, runs the browser consent flow."""
+    from services.connect import connect_google, read_token_file, run_installed_app_flow
     from worker.cli import _start
-    from worker.connect import connect_google, read_token_file, run_installed_app_flow
 
     settings = _start()
     if token_file is not None:
@@ -79,8 +79,8 @@ def connect_notion_cmd(
     ] = None,
 ) -> None:
     """Store the Notion token (encrypted), resolve the data source, check or add the columns."""
+    from services.connect import connect_notion
     from worker.cli import _start
-    from worker.connect import connect_notion
 
     settings = _start()
     names = None

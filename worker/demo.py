@@ -43,7 +43,7 @@ from db.session import get_engine, session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
-from worker.settings import Settings, child_process_env
+from services.settings import Settings, child_process_env
 
 POLL_S = 0.5
 
@@ -100,8 +100,8 @@ def stop_worker_process(proc: subprocess.Popen[bytes], grace_s: float = 15.0) ->
 
 
 def build_world(base: Settings, now: datetime) -> DemoWorld:
+    from services.connect import connect_google, connect_notion
     from worker.bootstrap import configure_process
-    from worker.connect import connect_google, connect_notion
     from worker.demo_student import DEMO_EMAIL, DEMO_TIMEZONE, demo_busy_events, seed_demo_student
 
     demo_dir = (base.var_dir / "demo").resolve()

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
 from db.enums import AcademicLevel, AssessmentType, Difficulty, DifficultyCurve
 from db.models import Assessment, Course, PerformanceRecord, Topic, User
-from db.performance import record_performance
-from db.schemas import (
+from services.catalog import upsert_assessment, upsert_course, upsert_topic, upsert_user
+from services.performance import record_performance
+from services.schemas import (
     AssessmentIn,
     AvailabilityWindow,
     CourseIn,

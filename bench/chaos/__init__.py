@@ -42,10 +42,10 @@ from db.session import make_engine, session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
+from services.connect import connect_google, connect_notion
+from services.settings import Settings, child_process_env
 from tasks.sync import SYNC_TASK
 from worker.celery_app import create_app
-from worker.connect import connect_google, connect_notion
-from worker.settings import Settings, child_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

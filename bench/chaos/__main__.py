@@ -28,7 +28,7 @@ def main() -> int:
     args = parser.parse_args()
     url = args.database_url
     if args.scratch and url.startswith("postgresql"):
-        from db.scratch import create_scratch_postgres, drop_scratch_postgres
+        from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
         scratch = create_scratch_postgres(url)
     else:

@@ -23,14 +23,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.enums import Difficulty
-from db.history import TaskFilter, task_history
 from db.models import Course, MasteryRecord, PerformanceRecord, Topic, User
-from db.performance import recompute_topic_mastery, record_performance, topic_history
 from db.plan_inputs import load_plan_inputs
-from db.schemas import PerformanceIn
 from db.session import session_scope
 from planner.lifecycle import TaskStatus
 from planner.mastery import recompute_mastery
+from services.history import TaskFilter, task_history
+from services.performance import recompute_topic_mastery, record_performance, topic_history
+from services.schemas import PerformanceIn
 
 Metric = dict[str, Any]
 WARMUP = 50

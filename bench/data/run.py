@@ -16,8 +16,8 @@ from bench.data import measure
 from bench.data.generate import Sizes, generate, log
 from db import migrate
 from db.models import User
-from db.scratch import create_scratch_postgres, drop_scratch_postgres
 from db.session import make_engine
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 JOINED_BEFORE_NOW = timedelta(days=300)  # users.created_at = now − 300 days (see generate)

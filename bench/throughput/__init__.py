@@ -9,7 +9,7 @@ Five figures, each printed as a JSON line by `python -m bench.throughput`:
    everything) and the no-op sync (nothing changed).
 3. API calls per user, from the emulators' request counters (cold and no-op).
 4. SQL statements per user sync, counted with a `before_cursor_execute` listener around an
-   in-process `tasks.pipeline.sync_user`, for students with 2 and with 8 assessments.
+   in-process `services.sync.run.sync_user`, for students with 2 and with 8 assessments.
 5. worker RSS: the highest VmRSS of the worker processes while they ran.
 
 Each stage uses its own scratch database (created from the base URL, dropped afterwards) and
@@ -46,11 +46,11 @@ from db.models import IntegrationSettings, SyncRun, User
 from db.session import make_engine, session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
-from tasks.pipeline import SyncOptions, sync_user
+from services.connect import connect_google, connect_notion
+from services.settings import Settings
+from services.sync.run import SyncOptions, sync_user
 from tasks.sync import SYNC_TASK
 from worker.celery_app import MAINTENANCE_QUEUE, SYNC_QUEUE, create_app
-from worker.connect import connect_google, connect_notion
-from worker.settings import Settings
 
 DISPATCH_TASK = "studyplanner.maintenance.dispatch_due_syncs"
 SQL_BUDGET = 15

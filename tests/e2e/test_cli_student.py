@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from db.scratch import create_scratch_postgres, drop_scratch_postgres
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from tests.e2e.cli import run_cli
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "cli.student@example.edu"

@@ -30,8 +30,8 @@ import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
+from services.settings import Settings
 from worker.celery_app import HEARTBEAT_TASK, create_app
-from worker.settings import Settings
 
 pytestmark = pytest.mark.redis
 

@@ -19,11 +19,11 @@ from db.models import IntegrationSettings, SyncRun, User
 from db.session import make_engine, session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from services.connect import connect_google, connect_notion
+from services.settings import Settings
 from tasks.sync import SYNC_TASK
 from tests.integration.sync.conftest import seed
 from worker.celery_app import create_app
-from worker.connect import connect_google, connect_notion
-from worker.settings import Settings
 
 
 @dataclass

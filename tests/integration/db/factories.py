@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from db.catalog import upsert_course, upsert_user
 from db.enums import AssessmentType, TaskType
 from db.models import Assessment, Course, StudyTask, Topic, User
-from db.schemas import CourseIn, UserIn
+from services.catalog import upsert_course, upsert_user
+from services.schemas import CourseIn, UserIn
 
 
 def add_user(session: Session, **fields: object) -> User:

@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.catalog import (
+from db.models import MasteryRecord, StudyPath, User
+from db.session import session_scope
+from planner.mastery import ScoredResult, recompute_mastery
+from planner.problems import InvalidInput
+from services.catalog import (
     find_user,
     upsert_assessment,
     upsert_course,
     upsert_topic,
 )
-from db.models import MasteryRecord, StudyPath, User
-from db.performance import record_performance
-from db.problems import InvalidInput
-from db.schemas import AssessmentIn, PerformanceIn, TopicIn
-from db.session import session_scope
-from planner.mastery import ScoredResult, recompute_mastery
+from services.performance import record_performance
+from services.schemas import AssessmentIn, PerformanceIn, TopicIn
 from tests.integration.db.factories import course_in, enrolled_student
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -12,18 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.catalog import upsert_topic
 from db.enums import Difficulty, PathStatus, Provider
-from db.feeds import add_feed, refresh_feed
-from db.history import (
-    TaskFilter,
-    archive_events,
-    expire_missed,
-    refresh_path,
-    summarize,
-    task_history,
-    task_timeline,
-)
 from db.models import (
     Course,
     StudyPath,
@@ -33,9 +22,20 @@ from db.models import (
     TaskEventArchive,
     User,
 )
-from db.schemas import TopicIn
-from db.task_state import change_status, record_created
 from planner.lifecycle import EventSource, IllegalTransition, TaskEventType, TaskStatus
+from services.catalog import upsert_topic
+from services.history import (
+    TaskFilter,
+    archive_events,
+    expire_missed,
+    refresh_path,
+    summarize,
+    task_history,
+    task_timeline,
+)
+from services.ingest.feeds import add_feed, refresh_feed
+from services.schemas import TopicIn
+from services.task_state import change_status, record_created
 from tests.integration.db.factories import add_task, enrolled_student
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

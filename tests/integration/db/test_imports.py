@@ -12,15 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.catalog import upsert_course, upsert_user
 from db.enums import AssessmentStatus
-from db.imports import (
-    import_assessments,
-    import_courses,
-    import_feed,
-    import_grades,
-    import_topics,
-)
 from db.models import (
     Assessment,
     AssessmentFeed,
@@ -31,9 +23,17 @@ from db.models import (
     Topic,
     User,
 )
-from db.problems import InvalidInput
-from db.schemas import CourseIn, UserIn
 from integrations.sources.ical_feed import parse_feed
+from planner.problems import InvalidInput
+from services.catalog import upsert_course, upsert_user
+from services.ingest.imports import (
+    import_assessments,
+    import_courses,
+    import_feed,
+    import_grades,
+    import_topics,
+)
+from services.schemas import CourseIn, UserIn
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from db import migrate
-from db.scratch import create_scratch_postgres, drop_scratch_postgres
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 SEED_004_INDEXES = {
     "users": {"idx_user_email"},

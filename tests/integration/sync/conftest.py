@@ -18,9 +18,9 @@ from db.models import User
 from db.session import session_scope
 from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
-from tasks.pipeline import SyncOptions, SyncReport, sync_user
-from worker.connect import connect_google, connect_notion
-from worker.settings import Settings
+from services.connect import connect_google, connect_notion
+from services.settings import Settings
+from services.sync.run import SyncOptions, SyncReport, sync_user
 
 
 @dataclass

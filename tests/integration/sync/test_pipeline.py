@@ -335,8 +335,8 @@ def test_two_syncs_of_one_student_never_run_together(student: Student) -> None:
 def test_a_status_ticked_between_our_pull_and_our_push_is_not_lost(student: Student) -> None:
     """Notion has no If-Match. The student ticks Done while a sync is about to push a new time
     for the same page: the push must not reset Status, and the next sync must take the Done."""
-    from tasks.providers import notion_client
-    from tasks.push import push_notion
+    from services.sync.providers import notion_client
+    from services.sync.push import push_notion
 
     student.sync()
     task = scheduled(student)[0]
@@ -379,8 +379,8 @@ def test_a_no_op_sync_costs_two_google_calls_and_one_notion_query(student: Stude
 def test_the_student_wins_a_race_with_our_patch(student: Student) -> None:
     """The planner wants to move a block while the student moves it too: If-Match makes our
     patch fail (412), we stop, and the next sync pins the student's time."""
-    from tasks.providers import google_client
-    from tasks.push import push_google
+    from services.sync.providers import google_client
+    from services.sync.push import push_google
 
     student.sync()
     task = scheduled(student)[0]

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, event, select
 
-from db.catalog import upsert_assessment
 from db.models import Course
-from db.schemas import AssessmentIn
 from db.session import session_scope
+from services.catalog import upsert_assessment
+from services.schemas import AssessmentIn
 from tests.integration.sync.conftest import Student
 
 BUDGET = 15  # issue 7's target, the database lease lock included

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from worker.settings import Settings
+from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 

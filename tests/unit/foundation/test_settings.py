@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from worker.settings import Settings, child_process_env
+from services.settings import Settings, child_process_env
 
 
 def test_a_child_process_reads_back_the_same_settings(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from db.schemas import (
+from services.schemas import (
     AssessmentIn,
     CourseIn,
     MasteryIn,

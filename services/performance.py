@@ -22,9 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import Assessment, MasteryRecord, PerformanceRecord, Topic, User
-from db.problems import InvalidInput, Problem
-from db.schemas import PerformanceIn
 from planner.mastery import AssessmentKind, MasteryState, ScoredResult, recompute_mastery
+from planner.problems import InvalidInput, Problem
+from services.schemas import PerformanceIn
 
 
 @dataclass(frozen=True, slots=True)

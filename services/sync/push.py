@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from db.models import CalendarBlock, Course, NotionTask, StudyTask
 from db.session import session_scope
-from db.task_state import change_status
 from integrations.errors import ConflictError, IntegrationError
 from integrations.google_calendar import (
     EventWrite,
@@ -29,6 +28,7 @@ from integrations.google_calendar import (
 )
 from integrations.notion import NotionClient, NotionStatus, NotionTaskContent, content_hash_of
 from planner.lifecycle import EventSource, TaskStatus
+from services.task_state import change_status
 from sync.reconcile import NOTION_OF_STATUS
 
 DESCRIPTION_FOOTER = "\n\n— planned by studyplanner"

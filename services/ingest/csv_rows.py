@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from db.problems import InvalidInput, Problem
-from db.schemas import AssessmentIn, CourseIn, TopicIn, TopicResult
+from planner.problems import InvalidInput, Problem
+from services.schemas import AssessmentIn, CourseIn, TopicIn, TopicResult
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000

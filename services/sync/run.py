@@ -2,7 +2,7 @@
 
 Plain functions: the Celery task `studyplanner.sync.sync_user` and `studyplanner sync` call the
 same `sync_user`. Rules it keeps:
-- one sync per user at a time (tasks.locks); a second one is dropped and recorded `skipped`;
+- one sync per user at a time (services.sync.lock); a second one is dropped and recorded `skipped`;
 - reconcile, plan and write happen in ONE transaction, together with the new Google sync token
   and Notion watermark: the cursors advance only with the changes they produced;
 - network calls happen outside transactions; each push outcome is written back as it comes;
@@ -42,13 +42,13 @@ from integrations.notion import NotionClient, RemotePage, advance_watermark
 from planner.core import plan
 from planner.values import BusyInterval as PlanBusy
 from planner.values import Plan
+from services.settings import Settings
+from services.sync.lock import UserLock
+from services.sync.providers import google_client, notion_client
+from services.sync.push import PushOutcome, push_google, push_notion
+from services.sync.write import Mirrors, UserRows, apply_decisions, apply_plan_writes
 from sync.diff import diff_plan
 from sync.reconcile import GoogleSeen, NotionSeen, RemoteEmpty, looks_emptied, reconcile
-from tasks.apply import Mirrors, UserRows, apply_decisions, apply_plan_writes
-from tasks.locks import UserLock
-from tasks.providers import google_client, notion_client
-from tasks.push import PushOutcome, push_google, push_notion
-from worker.settings import Settings
 
 ProviderName = Literal["google", "notion"]
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.enums import Provider
-from db.imports import ImportReport, import_feed
 from db.models import AssessmentFeed, SyncError, User
-from db.problems import InvalidInput
 from integrations.sources.feed_fetch import FeedFetchError, fetch_feed
 from integrations.sources.ical_feed import FeedError, parse_feed
+from planner.problems import InvalidInput
+from services.ingest.imports import ImportReport, import_feed
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.models import WorkerHeartbeat
+from services.settings import Settings
 from worker.celery_app import broker_transport_options
-from worker.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

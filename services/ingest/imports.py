@@ -18,21 +18,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.catalog import (
+from db.enums import AssessmentStatus, AssessmentType
+from db.models import Assessment, AssessmentFeed, Course, Topic, User
+from integrations.sources.ical_feed import FeedEvent, ParsedFeed
+from planner.paths import PrerequisiteCycle, find_cycle
+from planner.problems import InvalidInput, Problem
+from services.catalog import (
     Upserted,
     course_weight_problems,
     upsert_assessment,
     upsert_course,
     upsert_topic,
 )
-from db.enums import AssessmentStatus, AssessmentType
-from db.models import Assessment, AssessmentFeed, Course, Topic, User
-from db.performance import record_performance
-from db.problems import InvalidInput, Problem
-from db.schemas import AssessmentIn, PerformanceIn
-from integrations.sources import csv_files
-from integrations.sources.ical_feed import FeedEvent, ParsedFeed
-from planner.paths import PrerequisiteCycle, find_cycle
+from services.ingest import csv_rows as csv_files
+from services.performance import record_performance
+from services.schemas import AssessmentIn, PerformanceIn
 
 Progress = Callable[[int, int], None]  # (done, total)
 R = TypeVar("R")

@@ -6,7 +6,7 @@ from celery import Celery
 from sqlalchemy import Engine
 
 from db.session import get_engine
-from worker.settings import Settings
+from services.settings import Settings
 
 
 def settings_for(app: Celery) -> Settings:

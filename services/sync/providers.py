@@ -11,7 +11,7 @@ from integrations.errors import NeedsReauthError
 from integrations.google_calendar import GoogleCalendarClient
 from integrations.notion import InProcessRateLimiter, NotionClient, RateLimiter, RedisRateLimiter
 from integrations.notion.schema import PreparedSchema
-from worker.settings import Settings
+from services.settings import Settings
 
 NOTION_RATE_PER_S = 2.5
 NOTION_BURST = 3

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from db.enums import IntegrationHealth
 from db.models import IntegrationSettings, User
-from db.problems import InvalidInput
 from integrations.errors import IntegrationError
 from integrations.notion import NotionClient
 from integrations.notion.schema import SchemaMapping
-from tasks.providers import notion_limiter
-from worker.settings import Settings
+from planner.problems import InvalidInput
+from services.settings import Settings
+from services.sync.providers import notion_limiter
 
 
 def integration_of(session: Session, user: User) -> IntegrationSettings:

@@ -24,9 +24,16 @@ from db.models import (
     User,
     UserPreferences,
 )
-from db.problems import InvalidInput, Problem
-from db.schemas import AssessmentIn, CourseIn, PreferencesIn, TopicIn, UserIn, check_course_weights
 from planner.paths import PathTopic, PrerequisiteCycle, find_cycle
+from planner.problems import InvalidInput, Problem
+from services.schemas import (
+    AssessmentIn,
+    CourseIn,
+    PreferencesIn,
+    TopicIn,
+    UserIn,
+    check_course_weights,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from db.models import (
     Topic,
     User,
 )
-from db.task_state import change_status
 from planner.lifecycle import EventSource, TaskStatus, expired_tasks
 from planner.paths import PathProgress, TopicActivity, path_progress
+from services.task_state import change_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ def task_timeline(session: Session, user: User, task_id: uuid.UUID) -> list[Task
 
 def refresh_path(session: Session, path: StudyPath, *, now: datetime) -> PathProgress:
     """Recompute a path's progress from tasks and mastery and store it on the row."""
-    from db.catalog import path_topics
+    from services.catalog import path_topics
 
     course = session.get(Course, path.course_id)
     assert course is not None

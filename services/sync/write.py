@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from db.enums import Difficulty, TaskType
 from db.models import CalendarBlock, NotionTask, StudyTask
-from db.task_state import change_status, record_created, record_note
 from planner.lifecycle import EventSource, TaskEventType, TaskStatus
 from planner.values import PlannedTask
+from services.task_state import change_status, record_created, record_note
 from sync.diff import StoredTask, TaskWrite
 from sync.reconcile import Decision, TaskSnapshot
 

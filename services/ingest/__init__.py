@@ -1,0 +1,1 @@
+"""Ingestion: CSV files, LMS calendar feeds, grade history."""
