@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from db.enums import AssessmentStatus
@@ -27,6 +27,57 @@ from planner.lifecycle import TaskStatus
 
 OPEN_OR_RECENT = (TaskStatus.PENDING, TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS)
 REVIEW_MEMORY = timedelta(days=30)  # a spaced review done lately is not scheduled again
+
+
+TASK_COLUMNS = (
+    StudyTask.id,
+    StudyTask.plan_key,
+    StudyTask.course_id,
+    StudyTask.assessment_id,
+    StudyTask.topic_ids,
+    StudyTask.status,
+    StudyTask.estimated_duration_min,
+    StudyTask.scheduled_start,
+    StudyTask.scheduled_end,
+    StudyTask.is_pinned,
+    StudyTask.completion_percentage,
+)
+
+
+# Only what the planner uses: open tasks inside the planning window (fixed blocks, stable
+# placements), every task of an upcoming assessment (work already done counts), and recent
+# reviews. A student's long history is never loaded. The same rule twice: as SQL for a caller
+# without rows, in Python for a sync that loaded them.
+def _planner_uses(
+    now: datetime, horizon_end: datetime, upcoming: Sequence[uuid.UUID]
+) -> ColumnElement[bool]:
+    return or_(
+        StudyTask.status.in_(OPEN_OR_RECENT)
+        & or_(
+            StudyTask.scheduled_start.is_(None),
+            (StudyTask.scheduled_start < horizon_end)
+            & (StudyTask.scheduled_end > now - timedelta(days=1)),
+        ),
+        StudyTask.assessment_id.in_(upcoming),
+        StudyTask.assessment_id.is_(None) & (StudyTask.updated_at >= now - REVIEW_MEMORY),
+    )
+
+
+def _planner_uses_row(
+    task: StudyTask, now: datetime, horizon_end: datetime, upcoming: set[uuid.UUID]
+) -> bool:
+    if task.status in OPEN_OR_RECENT and (
+        task.scheduled_start is None
+        or (
+            task.scheduled_start < horizon_end
+            and task.scheduled_end is not None
+            and task.scheduled_end > now - timedelta(days=1)
+        )
+    ):
+        return True
+    if task.assessment_id is not None:
+        return task.assessment_id in upcoming
+    return task.updated_at is not None and task.updated_at >= now - REVIEW_MEMORY
 
 
 def preferences_value(row: UserPreferences | None) -> pv.Preferences:
@@ -55,6 +106,7 @@ def load_plan_inputs(
     now: datetime,
     busy: Sequence[pv.BusyInterval] = (),
     horizon_days: int = 14,
+    tasks: Iterable[StudyTask] | None = None,
 ) -> pv.PlanInputs:
     # Columns, not ORM entities: a student has hundreds of open or recent tasks, and building a
     # tracked StudyTask per row (plus decoding JSON columns the planner never reads) cost ~5x
@@ -96,36 +148,17 @@ def load_plan_inputs(
     assessments = _assessments(session, course_ids, now)
     upcoming = [uuid.UUID(a.id) for a in assessments]
     horizon_end = now + timedelta(days=horizon_days)
-    # Only what the planner uses: open tasks inside the planning window (fixed blocks, stable
-    # placements), every task of an upcoming assessment (work already done counts), and
-    # recent reviews. A student's long history is never loaded.
-    tasks = session.execute(
-        select(
-            StudyTask.id,
-            StudyTask.plan_key,
-            StudyTask.course_id,
-            StudyTask.assessment_id,
-            StudyTask.topic_ids,
-            StudyTask.status,
-            StudyTask.estimated_duration_min,
-            StudyTask.scheduled_start,
-            StudyTask.scheduled_end,
-            StudyTask.is_pinned,
-            StudyTask.completion_percentage,
-        ).where(
-            StudyTask.user_id == user_id,
-            or_(
-                StudyTask.status.in_(OPEN_OR_RECENT)
-                & or_(
-                    StudyTask.scheduled_start.is_(None),
-                    (StudyTask.scheduled_start < horizon_end)
-                    & (StudyTask.scheduled_end > now - timedelta(days=1)),
-                ),
-                StudyTask.assessment_id.in_(upcoming),
-                StudyTask.assessment_id.is_(None) & (StudyTask.updated_at >= now - REVIEW_MEMORY),
-            ),
-        )
-    ).all()
+    if tasks is None:
+        task_rows: Sequence[Any] = session.execute(
+            select(*TASK_COLUMNS).where(
+                StudyTask.user_id == user_id, _planner_uses(now, horizon_end, upcoming)
+            )
+        ).all()
+    else:
+        # A sync has every task row loaded already (db.user_rows): the same rule in Python,
+        # so a sync reads each task once.
+        wanted = set(upcoming)
+        task_rows = [t for t in tasks if _planner_uses_row(t, now, horizon_end, wanted)]
     return pv.PlanInputs(
         timezone=timezone,
         preferences=preferences_value(prefs),
@@ -166,7 +199,7 @@ def load_plan_inputs(
                 if t.status is TaskStatus.IN_PROGRESS
                 else None,
             )
-            for t in tasks
+            for t in task_rows
         ),
         busy=tuple(busy),
         horizon_days=horizon_days,

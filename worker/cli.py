@@ -11,19 +11,15 @@ from typing import Annotated
 
 import typer
 from cryptography.fernet import Fernet
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.crypto import DecryptionFailed
 from db.session import get_engine
-from services.settings import Settings, get_settings
-from worker.bootstrap import configure_process
-from worker.celery_app import ensure_broker_folders
-
-console = Console()
-err_console = Console(stderr=True)
+from planner.problems import InvalidInput
+from worker import cli_catalog, cli_history, cli_sync
+from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
     name="studyplanner",
@@ -36,20 +32,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for stored tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: shown as one line, exit code 2."""
-
-
-def _start() -> Settings:
-    try:
-        settings = get_settings()
-        configure_process(settings)
-        ensure_broker_folders(settings)
-    except ValueError as exc:
-        raise UserError(f"configuration: {exc}") from exc
-    return settings
+cli_catalog.register(app)
+cli_history.register(app)
+cli_sync.register(app)
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -60,7 +45,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the database schema."""
-    settings = _start()
+    settings = start()
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +57,7 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
-    settings = _start()
+    settings = start()
     engine = get_engine(settings.effective_database_url)
     console.print(
         f"current {migrate.current_revision(engine) or 'empty'}, head {migrate.head_revision()}"
@@ -89,7 +74,7 @@ def health(
     """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
     from services.health import check_broker, check_database, check_workers, versions
 
-    settings = _start()
+    settings = start()
     engine = get_engine(settings.effective_database_url)
     checks = [
         check_database(engine),
@@ -132,7 +117,7 @@ def keys_rotate() -> None:
     """Re-encrypt every stored secret with the first key of STUDYPLANNER_FERNET_KEYS."""
     from db.keyrotation import rotate_all
 
-    settings = _start()
+    settings = start()
     try:
         report = rotate_all(get_engine(settings.effective_database_url))
     except DecryptionFailed as exc:
@@ -157,18 +142,13 @@ def demo(
     beat on the folder broker, and show a periodic task's round trip."""
     from worker.demo import run_demo
 
-    settings = _start()
+    settings = start()
     ok = run_demo(settings, console=console, timeout_s=timeout)
     if not ok:
         raise typer.Exit(1)
 
 
 def main() -> None:
-    from planner.problems import InvalidInput
-    from worker import cli_data, cli_sync
-
-    cli_data.register(app)
-    cli_sync.register(app)
     try:
         app()
     except UserError as exc:

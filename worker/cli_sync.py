@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
@@ -19,10 +18,9 @@ from db.session import get_engine, session_scope
 from planner.lifecycle import TaskStatus
 from planner.problems import InvalidInput
 from services import catalog
+from services.dispatch import claim_due_users
 from services.sync.run import SyncOptions, SyncReport, sync_user
-from worker.cli_data import UserOpt, unit_of_work
-
-console = Console()
+from worker.cli_common import UserOpt, console, start, unit_of_work
 
 connect_app = typer.Typer(help="Connect Google Calendar or Notion.", no_args_is_help=True)
 emulate_app = typer.Typer(
@@ -43,9 +41,8 @@ def connect_google_cmd(
 ) -> None:
     """Store Google tokens (encrypted). Without --token-file, runs the browser consent flow."""
     from services.connect import connect_google, read_token_file, run_installed_app_flow
-    from worker.cli import _start
 
-    settings = _start()
+    settings = start()
     if token_file is not None:
         token = read_token_file(token_file)
     else:
@@ -80,9 +77,8 @@ def connect_notion_cmd(
 ) -> None:
     """Store the Notion token (encrypted), resolve the data source, check or add the columns."""
     from services.connect import connect_notion
-    from worker.cli import _start
 
-    settings = _start()
+    settings = start()
     names = None
     if property_names is not None:
         try:
@@ -128,23 +124,14 @@ def sync_cmd(
     ] = False,
 ) -> None:
     """Run the sync pipeline in this process (for cron and debugging)."""
-    from worker.cli import _start
-
-    settings = _start()
+    settings = start()
     engine = get_engine(settings.effective_database_url)
     if accept_remote_empty and user is None:
         raise InvalidInput.single("--accept-remote-empty needs --user", "accept-remote-empty")
     with session_scope(engine) as session:
         if all_:
-            now = datetime.now(UTC)
-            ids = list(
-                session.scalars(
-                    select(IntegrationSettings.user_id).where(
-                        (IntegrationSettings.next_sync_at.is_(None))
-                        | (IntegrationSettings.next_sync_at <= now)
-                    )
-                )
-            )
+            # The same claim as beat's dispatch: healthy integrations only, cursors moved.
+            ids = [due.user_id for due in claim_due_users(session, now=datetime.now(UTC))]
         elif user is not None:
             ids = [catalog.find_user(session, user).id]
         else:

@@ -1,1 +1,2 @@
-"""One student's sync, step by step: gather, decide, write, push, record (ARCHITECTURE.md)."""
+"""One student's sync, one file per step: gather → decide → write → push → record (report).
+`run.sync_user` strings them together; ARCHITECTURE.md draws the flow."""

@@ -17,9 +17,18 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from db.models import CalendarBlock, Course, NotionTask, StudyTask
+from db.enums import Provider
+from db.models import (
+    Assessment,
+    CalendarBlock,
+    Course,
+    IntegrationSettings,
+    NotionTask,
+    StudyTask,
+    Topic,
+)
 from db.session import session_scope
-from integrations.errors import ConflictError, IntegrationError
+from integrations.errors import ConflictError, IntegrationError, NeedsReauthError
 from integrations.google_calendar import (
     EventWrite,
     EventWriteResult,
@@ -28,6 +37,8 @@ from integrations.google_calendar import (
 )
 from integrations.notion import NotionClient, NotionStatus, NotionTaskContent, content_hash_of
 from planner.lifecycle import EventSource, TaskStatus
+from services.sync.gather import Gathered
+from services.sync.report import RecordedError, SyncReport
 from services.task_state import change_status
 from sync.reconcile import NOTION_OF_STATUS
 
@@ -339,3 +350,76 @@ def _tasks_of(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UU
     if not wanted:
         return {}
     return {t.id: t for t in session.scalars(select(StudyTask).where(StudyTask.id.in_(wanted)))}
+
+
+# --- the step -------------------------------------------------------------------------------
+
+
+def push(
+    engine: Engine,
+    user_id: uuid.UUID,
+    integration: IntegrationSettings,
+    gathered: Gathered,
+    google: GoogleCalendarClient | None,
+    notion: NotionClient | None,
+    now: datetime,
+    report: SyncReport,
+    pending: set[str],
+) -> None:
+    """Send what the write step left dirty; a remote with nothing pending costs nothing."""
+    calendar_id = gathered.google_calendar_id or integration.google_calendar_id
+    if (
+        "google" in pending
+        and google is not None
+        and calendar_id
+        and not _needs_reauth(report, Provider.GOOGLE)
+    ):
+        try:
+            outcome = push_google(engine, google, user_id, calendar_id, now=now)
+            _absorb(report, Provider.GOOGLE, "google", outcome)
+        except IntegrationError as exc:
+            report.errors.append(RecordedError(Provider.GOOGLE, "push", exc))
+    if notion is not None and "notion" in pending:
+        data_source_id = integration.notion_property_map.get("data_source_id")
+        if data_source_id:
+            due, topics = _notion_extras(engine, user_id)
+            try:
+                outcome = push_notion(
+                    engine, notion, user_id, data_source_id, now=now, due_of=due, topics_of=topics
+                )
+                _absorb(report, Provider.NOTION, "notion", outcome)
+            except IntegrationError as exc:
+                report.errors.append(RecordedError(Provider.NOTION, "push", exc))
+
+
+def _needs_reauth(report: SyncReport, provider: Provider) -> bool:
+    return any(
+        e.provider == provider and isinstance(e.error, NeedsReauthError) for e in report.errors
+    )
+
+
+def _absorb(report: SyncReport, provider: Provider, name: str, outcome: PushOutcome) -> None:
+    report.add(f"{name}_writes", outcome.writes)
+    if outcome.failed:
+        report.add(f"{name}_failed", outcome.failed)
+    for object_id, error in zip(outcome.failed_objects, outcome.errors, strict=True):
+        report.errors.append(RecordedError(provider, error.operation, error, object_id=object_id))
+
+
+def _notion_extras(engine: Engine, user_id: uuid.UUID) -> tuple[Any, Any]:
+    with session_scope(engine) as session:
+        due = dict(
+            session.execute(
+                select(Assessment.id, Assessment.due_date)
+                .join(Course)
+                .where(Course.user_id == user_id)
+            ).all()
+        )
+        names = {
+            str(t.id): t.name
+            for t in session.scalars(select(Topic).join(Course).where(Course.user_id == user_id))
+        }
+    return (
+        lambda task: due.get(task.assessment_id) if task.assessment_id else None,
+        lambda task: tuple(names[t] for t in task.topic_ids if t in names),
+    )

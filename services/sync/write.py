@@ -1,340 +1,129 @@
-"""The write step of a sync: turn reconcile decisions and plan writes into row changes and task
-events, inside the caller's transaction. Mirrors that must change are marked dirty; the push
-step sends them."""
+"""The write step: decide and plan on the rows loaded once, apply, and advance the cursors, all
+in ONE transaction. The Google sync token and the Notion watermark move only together with the
+changes they produced; a dry run computes everything and rolls back."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, update
 
-from db.enums import Difficulty, TaskType
-from db.models import CalendarBlock, NotionTask, StudyTask
-from planner.lifecycle import EventSource, TaskEventType, TaskStatus
-from planner.values import PlannedTask
-from services.task_state import change_status, record_created, record_note
-from sync.diff import StoredTask, TaskWrite
-from sync.reconcile import Decision, TaskSnapshot
-
-
-@dataclass
-class UserRows:
-    """A user's tasks with their mirrors, loaded in three queries."""
-
-    tasks: dict[uuid.UUID, StudyTask]
-    blocks: dict[uuid.UUID, CalendarBlock]  # by task id
-    pages: dict[uuid.UUID, NotionTask]  # by task id
-    blocks_by_event: dict[str, CalendarBlock] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session, user_id: uuid.UUID) -> UserRows:
-        tasks = {
-            t.id: t for t in session.scalars(select(StudyTask).where(StudyTask.user_id == user_id))
-        }
-        blocks = {
-            b.study_task_id: b
-            for b in session.scalars(select(CalendarBlock).where(CalendarBlock.user_id == user_id))
-            if b.study_task_id is not None
-        }
-        pages = {
-            p.study_task_id: p
-            for p in session.scalars(select(NotionTask).where(NotionTask.user_id == user_id))
-        }
-        by_event = {b.google_event_id: b for b in blocks.values() if b.google_event_id}
-        return cls(tasks, blocks, pages, by_event)
-
-    def snapshots(self) -> list[TaskSnapshot]:
-        out = []
-        for task in sorted(self.tasks.values(), key=lambda t: str(t.id)):
-            block = self.blocks.get(task.id)
-            page = self.pages.get(task.id)
-            out.append(
-                TaskSnapshot(
-                    task_id=str(task.id),
-                    status=task.status,
-                    title=task.title,
-                    start=task.scheduled_start,
-                    end=task.scheduled_end,
-                    pinned=task.is_pinned,
-                    google_hash=block.content_hash if block and block.is_synced else None,
-                    notion_hash=page.content_hash if page and page.is_synced else None,
-                    google_tombstoned=bool(block and block.is_tombstoned),
-                    notion_trashed=bool(page and page.is_trashed),
-                )
-            )
-        return out
-
-    def stored(self) -> list[StoredTask]:
-        return [
-            StoredTask(
-                task_id=str(t.id),
-                plan_key=t.plan_key,
-                status=t.status,
-                start=t.scheduled_start,
-                end=t.scheduled_end,
-                duration_min=t.estimated_duration_min,
-                title=t.title,
-                pinned=t.is_pinned,
-                block_tombstoned=bool(self.blocks.get(t.id) and self.blocks[t.id].is_tombstoned),
-            )
-            for t in self.tasks.values()
-        ]
+from db.enums import IntegrationHealth, Provider
+from db.models import IntegrationSettings
+from db.plan_inputs import load_plan_inputs
+from db.session import session_scope
+from db.user_rows import UserRows
+from integrations.errors import NeedsReauthError, NotFoundError
+from planner.core import plan
+from services.settings import Settings
+from services.sync.apply import Mirrors, apply_decisions, apply_plan_writes
+from services.sync.decide import Observed, decide, observe
+from services.sync.gather import Gathered
+from services.sync.report import RecordedError, SyncOptions, SyncReport
+from sync.diff import diff_plan
 
 
-@dataclass
-class Mirrors:
-    """Which remotes this user syncs to (a mirror row exists only for an enabled remote)."""
-
-    google_calendar_id: str | None
-    notion_database_id: str | None
-
-
-def mark_google_dirty(rows: UserRows, task: StudyTask, mirrors: Mirrors) -> None:
-    if (
-        mirrors.google_calendar_id is None
-        or task.scheduled_start is None
-        or task.scheduled_end is None
-    ):
-        return
-    block = rows.blocks.get(task.id)
-    if block is None:
-        block = CalendarBlock(
-            id=uuid.uuid4(),
-            user_id=task.user_id,
-            study_task_id=task.id,
-            google_calendar_id=mirrors.google_calendar_id,
-            start_time=task.scheduled_start,
-            end_time=task.scheduled_end,
-            is_dirty=True,
-        )
-        rows.blocks[task.id] = block
-        return
-    if block.is_tombstoned:
-        return
-    block.start_time, block.end_time = task.scheduled_start, task.scheduled_end
-    block.is_dirty = True
-    block.pending_delete = False
-
-
-def remove_google_block(rows: UserRows, task: StudyTask) -> None:
-    block = rows.blocks.get(task.id)
-    if block is not None and not block.is_tombstoned:
-        block.pending_delete = True
-        block.is_dirty = True
-
-
-def mark_notion_dirty(
-    rows: UserRows, task: StudyTask, mirrors: Mirrors, *, trash: bool = False
-) -> None:
-    if mirrors.notion_database_id is None:
-        return
-    page = rows.pages.get(task.id)
-    if page is None:
-        if trash:
-            return
-        page = NotionTask(
-            id=uuid.uuid4(),
-            user_id=task.user_id,
-            study_task_id=task.id,
-            notion_database_id=mirrors.notion_database_id,
-            is_dirty=True,
-        )
-        rows.pages[task.id] = page
-        return
-    if page.is_trashed:
-        return
-    page.is_dirty = True
-    page.pending_trash = page.pending_trash or trash
-
-
-def apply_decisions(
-    session: Session,
-    rows: UserRows,
-    decisions: Iterable[Decision],
-    mirrors: Mirrors,
-    *,
-    now: datetime,
-) -> list[str]:
-    """Apply each decision; returns one line per change, for the sync report."""
-    lines = []
-    for d in decisions:
-        task = rows.tasks[uuid.UUID(d.task_id)]
-        block = rows.blocks.get(task.id)
-        page = rows.pages.get(task.id)
-        if d.accept_google_hash is not None and block is not None:
-            block.content_hash = d.accept_google_hash
-        if d.accept_notion_hash is not None and page is not None:
-            page.content_hash = d.accept_notion_hash
-            page.last_remote_edit_at = now
-        if d.conflict is not None:
-            record_note(
-                session,
-                task,
-                TaskEventType.CONFLICT,
-                source=EventSource.SYSTEM,
-                at=now,
-                details={
-                    "google": dict(d.conflict.google),
-                    "notion": dict(d.conflict.notion),
-                    "winner": d.conflict.winner,
-                },
-            )
-            lines.append(f"conflict on '{task.title}': {d.conflict.winner} edited last and wins")
-        if d.tombstone_google and block is not None:
-            block.is_tombstoned = True
-            block.is_dirty = False
-            block.pending_delete = False
-            block.manually_modified = True
-            lines.append(f"'{task.title}' was deleted in Google Calendar: it will not come back")
-        if d.notion_trashed and page is not None:
-            page.is_trashed = True
-            page.is_dirty = False
-            lines.append(f"'{task.title}' was trashed in Notion")
-        if d.title is not None:
-            task.title = d.title
-            lines.append(f"renamed in {d.title_source}: '{d.title}'")
-        if d.pin_to is not None:
-            source = EventSource(d.pin_source or "google")
-            start, end = d.pin_to
-            details = {"from": _iso(task.scheduled_start), "to": start.isoformat(), "pinned": True}
-            if task.status in (TaskStatus.SCHEDULED, TaskStatus.PENDING):
-                target = TaskStatus.SCHEDULED
-                change_status(session, task, target, source=source, at=now, details=details)
-            else:
-                record_note(
-                    session, task, TaskEventType.SYNCED, source=source, at=now, details=details
-                )
-            task.scheduled_start, task.scheduled_end = start, end
-            task.estimated_duration_min = max(1, round((end - start).total_seconds() / 60))
-            task.is_pinned = True
-            if block is not None:
-                block.start_time, block.end_time = start, end
-                block.manually_modified = d.pin_source == "google" or block.manually_modified
-            lines.append(
-                f"'{task.title}' moved in {d.pin_source} to {start:%a %d %b %H:%M} UTC: pinned"
-            )
-        for step in d.status_path:
-            change_status(
-                session, task, step, source=EventSource(d.status_source or "notion"), at=now
-            )
-        if d.status_path:
-            lines.append(f"'{task.title}' is now {task.status.value} ({d.status_source})")
-        if d.remove_google_block:
-            remove_google_block(rows, task)
-        if d.push_google and not d.remove_google_block:
-            mark_google_dirty(rows, task, mirrors)
-        if d.push_notion:
-            mark_notion_dirty(rows, task, mirrors)
-    return lines
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def apply_plan_writes(
-    session: Session,
-    rows: UserRows,
-    writes: Sequence[TaskWrite],
-    mirrors: Mirrors,
-    *,
+def write(
+    engine: Engine,
+    settings: Settings,
     user_id: uuid.UUID,
+    zone: str,
+    integration: IntegrationSettings,
+    gathered: Gathered,
     now: datetime,
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    # New tasks first, born scheduled, in one batched INSERT: their events and mirrors refer to
-    # them, and without ORM relationships the flush would not order those inserts after them.
-    created = [
-        _new_task(w.plan_key, w.planned, user_id)
-        for w in writes
-        if w.planned and w.kind == "create"
-    ]
-    session.add_all(created)
-    if created:
-        session.flush()
-    for task in created:
-        rows.tasks[task.id] = task
-        record_created(
-            session,
-            task,
-            source=EventSource.PLANNER,
-            at=now,
-            details={"start": _iso(task.scheduled_start), "reason": task.plan_reason},
+    options: SyncOptions,
+    report: SyncReport,
+) -> set[str]:
+    """Returns the remotes with work to push."""
+    with session_scope(engine) as session:
+        rows = UserRows.load(session, user_id)
+        mirrors = Mirrors(
+            google_calendar_id=gathered.google_calendar_id or integration.google_calendar_id
+            if integration.google_calendar_enabled
+            else None,
+            notion_database_id=integration.notion_database_id
+            if integration.notion_enabled
+            else None,
         )
-        mark_google_dirty(rows, task, mirrors)
-        mark_notion_dirty(rows, task, mirrors)
-    for write in writes:
-        counts[write.kind] = counts.get(write.kind, 0) + 1
-        if write.kind == "create":
-            continue
-        assert write.task_id is not None
-        task = rows.tasks[uuid.UUID(write.task_id)]
-        if write.kind == "drop":
-            change_status(
-                session,
-                task,
-                TaskStatus.SKIPPED,
-                source=EventSource.PLANNER,
-                at=now,
-                details={"why": "no longer needed by the plan"},
+        observed = observe(
+            rows,
+            gathered.changes,
+            gathered.notion_pages,
+            zone=zone,
+            accept_remote_empty=options.accept_remote_empty,
+        )
+        for tripped in observed.tripped:
+            report.errors.append(
+                RecordedError(Provider(tripped.provider), "safety_valve", message=str(tripped))
             )
-            remove_google_block(rows, task)
-            mark_notion_dirty(rows, task, mirrors, trash=True)
-            continue
-        assert write.planned is not None
-        planned = write.planned
-        if write.kind in ("move", "revive"):
-            details = {
-                "from": _iso(task.scheduled_start),
-                "to": planned.scheduled_start.isoformat(),
-            }
-            change_status(
+        decisions = decide(rows, observed, now=now)
+        report.reconciled.extend(apply_decisions(session, rows, decisions, mirrors, now=now))
+        report.add("reconciled", len(decisions))
+        session.flush()
+
+        if gathered.busy is not None:
+            inputs = load_plan_inputs(
                 session,
-                task,
-                TaskStatus.SCHEDULED,
-                source=EventSource.PLANNER,
-                at=now,
-                details=details,
+                user_id,
+                now=now,
+                busy=gathered.busy,
+                horizon_days=settings.sync_horizon_days,
+                tasks=rows.tasks.values(),
             )
-        _copy_plan(task, planned)
-        mark_google_dirty(rows, task, mirrors)
-        mark_notion_dirty(rows, task, mirrors)
-    for block in rows.blocks.values():
-        if block not in session:
-            session.add(block)
-    for page in rows.pages.values():
-        if page not in session:
-            session.add(page)
-    return counts
+            the_plan = plan(inputs, now=now)
+            report.plan = the_plan
+            writes = diff_plan(the_plan, rows.stored())
+            for kind, count in apply_plan_writes(
+                session, rows, writes, mirrors, user_id=user_id, now=now
+            ).items():
+                report.add(f"tasks_{kind}", count)
+            report.add("at_risk", len(the_plan.at_risk))
+        else:
+            report.add("plan_skipped", 1)
+
+        session.execute(
+            update(IntegrationSettings)
+            .where(IntegrationSettings.id == integration.id)
+            .values(**_integration_changes(integration, gathered, observed, report, now))
+        )
+        pending = set()
+        if any(b.is_dirty and not b.is_tombstoned for b in rows.blocks.values()):
+            pending.add("google")
+        if any(p.is_dirty and not p.is_trashed for p in rows.pages.values()):
+            pending.add("notion")
+        if options.dry_run:
+            session.rollback()  # computed and reported, written nowhere
+    return pending
 
 
-def _new_task(key: str, planned: PlannedTask, user_id: uuid.UUID) -> StudyTask:
-    task = StudyTask(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        course_id=uuid.UUID(planned.course_id),
-        assessment_id=uuid.UUID(planned.assessment_id) if planned.assessment_id else None,
-        plan_key=key,
-        status=TaskStatus.SCHEDULED,
-        task_type=TaskType(planned.task_type),
-    )
-    _copy_plan(task, planned)
-    return task
-
-
-def _copy_plan(task: StudyTask, planned: PlannedTask) -> None:
-    task.title = planned.title
-    task.description = planned.reason
-    task.plan_reason = planned.reason
-    task.task_type = TaskType(planned.task_type)
-    task.difficulty = Difficulty(planned.difficulty)
-    task.topic_ids = list(planned.topic_ids)
-    task.estimated_duration_min = planned.duration_min
-    task.scheduled_start = planned.scheduled_start
-    task.scheduled_end = planned.scheduled_end
-    task.priority_score = planned.priority_score
-    task.expected_mastery_gain = planned.expected_mastery_gain
+def _integration_changes(
+    integration: IntegrationSettings,
+    gathered: Gathered,
+    observed: Observed,
+    report: SyncReport,
+    now: datetime,
+) -> dict[str, Any]:
+    """The integration row's new cursors and health, applied in one UPDATE."""
+    changes: dict[str, Any] = {}
+    for tripped in observed.tripped:
+        changes[f"{tripped.provider}_health"] = IntegrationHealth.NEEDS_ATTENTION
+    if (
+        gathered.google_calendar_id
+        and gathered.google_calendar_id != integration.google_calendar_id
+    ):
+        changes["google_calendar_id"] = gathered.google_calendar_id
+    if gathered.changes is not None and not observed.tripped_for("google"):
+        changes["google_sync_token"] = gathered.changes.next_sync_token
+    if gathered.notion_pages is not None and not observed.tripped_for("notion"):
+        changes["notion_watermark"] = gathered.notion_watermark
+    if gathered.google_token is not None:
+        changes["google_access_token"], changes["google_token_expiry"] = gathered.google_token
+    for error in report.errors:
+        if isinstance(error.error, NeedsReauthError):
+            changes[f"{error.provider.value}_health"] = IntegrationHealth.NEEDS_REAUTH
+        elif isinstance(error.error, NotFoundError) and error.operation != "pull":
+            changes[f"{error.provider.value}_health"] = IntegrationHealth.NEEDS_ATTENTION
+    changes["last_sync_at"] = now
+    return changes

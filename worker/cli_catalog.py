@@ -1,34 +1,23 @@
 """CLI commands for what the planner needs to know: students, courses, topics, assessments,
-results, imports, LMS feeds, progress and task history. Each command is one transaction."""
+results, CSV imports and LMS feeds. Each command is one transaction."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 import yaml
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from db.enums import AssessmentType, Difficulty
-from db.models import Assessment, Course, StudyPath
-from db.session import get_engine, session_scope
-from planner.lifecycle import TaskStatus
-from planner.problems import InvalidInput, Problem
-from services import catalog, history
+from db.models import Assessment
+from planner.problems import InvalidInput
+from services import catalog
 from services.ingest.feeds import add_feed, refresh_feed
 from services.ingest.imports import import_assessments, import_courses, import_grades, import_topics
 from services.performance import record_performance
@@ -40,43 +29,16 @@ from services.schemas import (
     TopicIn,
     TopicResult,
     UserIn,
-    describe_errors,
 )
-
-console = Console()
-
-UserOpt = Annotated[str, typer.Option("--user", "-u", help="The student's email or id.")]
-CourseOpt = Annotated[str, typer.Option("--course", "-c", help="Course code, e.g. 'MATH 2413'.")]
-
-
-@contextmanager
-def unit_of_work() -> Iterator[Session]:
-    from worker.cli import _start
-
-    settings = _start()
-    with session_scope(get_engine(settings.effective_database_url)) as session:
-        yield session
-
-
-def validated(model: type[Any], data: dict[str, Any], source: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(Problem(line, source=source) for line in describe_errors(exc)) from None
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_when(value: str, zone: str, field: str) -> datetime:
-    from services.ingest.csv_rows import parse_due
-
-    try:
-        return parse_due(value, ZoneInfo(zone))
-    except ValueError as exc:
-        raise InvalidInput.single(str(exc), field) from None
-
+from worker.cli_common import (
+    CourseOpt,
+    UserOpt,
+    console,
+    now_utc,
+    parse_when,
+    unit_of_work,
+    validated,
+)
 
 # --- user, course, topic, assessment, performance -------------------------------------------------
 
@@ -89,7 +51,6 @@ import_app = typer.Typer(help="CSV imports (all-or-nothing).", no_args_is_help=T
 feed_app = typer.Typer(
     help="LMS calendar feeds (Canvas, Moodle, Blackboard).", no_args_is_help=True
 )
-tasks_app = typer.Typer(help="Task history.", invoke_without_command=True)
 
 
 @user_app.command("add")
@@ -387,167 +348,6 @@ def feed_refresh(user: UserOpt) -> None:
             console.print(f"{feed.label}: {outcome.report or 'failed: ' + str(outcome.error)}")
 
 
-# --- progress and history -------------------------------------------------------------------------
-
-
-def progress_cmd(
-    user: UserOpt,
-    course: Annotated[str | None, typer.Option("--course", "-c", help="One course only.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Progress through each course's learning path (derived from tasks and mastery)."""
-    rows: list[dict[str, Any]] = []
-    with unit_of_work() as session:
-        student = catalog.find_user(session, user)
-        query = select(StudyPath, Course).join(Course).where(StudyPath.user_id == student.id)
-        if course:
-            query = query.where(Course.code == course)
-        for path, the_course in session.execute(query.order_by(Course.code)).all():
-            result = history.refresh_path(session, path, now=now_utc())
-            names = {str(t.id): t.name for t in the_course.topics}
-            rows.append(
-                {
-                    "course": the_course.code,
-                    "status": result.status,
-                    "percent_complete": round(result.percent_complete, 1),
-                    "current_topic": names.get(result.current_topic_id or ""),
-                    "completed_topics": [names[t] for t in result.completed_topic_ids],
-                    "path": [names[t] for t in result.ordered_topic_ids],
-                    "assessment_results": path.assessment_results,
-                }
-            )
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    table = Table("course", "status", "done", "current topic", "completed", title="progress")
-    for r in rows:
-        table.add_row(
-            r["course"],
-            r["status"],
-            f"{r['percent_complete']}%",
-            r["current_topic"] or "—",
-            ", ".join(r["completed_topics"]) or "—",
-        )
-    console.print(table)
-
-
-@tasks_app.callback()
-def tasks_cmd(
-    ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
-    since: Annotated[str | None, typer.Option(help="Scheduled on or after (date).")] = None,
-    until: Annotated[str | None, typer.Option(help="Scheduled before (date).")] = None,
-    course: Annotated[str | None, typer.Option(help="Course code.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Topic name.")] = None,
-    difficulty: Annotated[Difficulty | None, typer.Option(help="Difficulty.")] = None,
-    status: Annotated[TaskStatus | None, typer.Option(help="Status.")] = None,
-    summary: Annotated[bool, typer.Option(help="Counts, accuracy, upcoming reviews.")] = False,
-    format_: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-) -> None:
-    """A student's task history, with filters and exports."""
-    ctx.obj = {"user": user}
-    if ctx.invoked_subcommand is not None:
-        return
-    if user is None:
-        raise InvalidInput.single("--user is required", "user")
-    if format_ not in ("table", "csv", "json"):
-        raise InvalidInput.single(f"unknown format '{format_}': use table, csv or json", "format")
-    with unit_of_work() as session:
-        student = catalog.find_user(session, user)
-        zone = student.timezone
-        if summary:
-            show_summary(history.summarize(session, student, today=now_utc().date()), format_)
-            return
-        flt = history.TaskFilter(
-            since=parse_when(since, zone, "since") if since else None,
-            until=parse_when(until, zone, "until") if until else None,
-            course_code=course,
-            topic_name=topic,
-            difficulty=difficulty,
-            status=status,
-        )
-        courses = {
-            c.id: c.code
-            for c in session.scalars(select(Course).where(Course.user_id == student.id))
-        }
-        rows = history.as_rows(history.task_history(session, student, flt), courses)
-    emit_rows(rows, format_, title="tasks")
-
-
-def show_summary(summary: history.HistorySummary, format_: str) -> None:
-    data = {
-        "counts_by_status": summary.counts_by_status,
-        "accuracy_by_topic": summary.accuracy_by_topic,
-        "upcoming_reviews": [
-            {"topic": t, "date": d.isoformat()} for t, d in summary.upcoming_reviews
-        ],
-    }
-    if format_ == "json":
-        console.print_json(json.dumps(data))
-        return
-    table = Table("status", "tasks", title="tasks by status")
-    for key, value in sorted(summary.counts_by_status.items()):
-        table.add_row(key, str(value))
-    console.print(table)
-    accuracy = Table("topic", "accuracy", title="accuracy by topic")
-    for key, pct in summary.accuracy_by_topic.items():
-        accuracy.add_row(key, f"{pct}%")
-    console.print(accuracy)
-    reviews = Table("topic", "review on", title="upcoming reviews")
-    for name, when in summary.upcoming_reviews:
-        overdue = " (overdue)" if when < summary.today else ""
-        reviews.add_row(name, when.isoformat() + overdue)
-    console.print(reviews)
-
-
-def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str) -> None:
-    if format_ == "json":
-        print(json.dumps(rows, indent=2))
-        return
-    if format_ == "csv":
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(out.getvalue(), end="")
-        return
-    table = Table("id", "title", "course", "type", "status", "scheduled", "min", title=title)
-    for r in rows:
-        table.add_row(
-            r["id"][:8], r["title"], r["course"], r["type"], r["status"],
-            r["scheduled_start"][:16].replace("T", " "), str(r["minutes"]),
-        )  # fmt: skip
-    console.print(table)
-
-
-@tasks_app.command("events")
-def task_events_cmd(
-    ctx: typer.Context,
-    task_id: Annotated[str, typer.Argument(help="The task's id.")],
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
-) -> None:
-    """One task's timeline."""
-    who = user or (ctx.obj or {}).get("user")
-    if who is None:
-        raise InvalidInput.single("--user is required", "user")
-    try:
-        tid = uuid.UUID(task_id)
-    except ValueError:
-        raise InvalidInput.single(f"'{task_id}' is not a task id", "task_id") from None
-    with unit_of_work() as session:
-        events = history.task_timeline(session, catalog.find_user(session, who), tid)
-        table = Table("when (UTC)", "event", "source", "details", title=f"task {task_id}")
-        for e in events:
-            table.add_row(
-                e.created_at.isoformat(timespec="seconds"), e.event_type.value, e.source.value,
-                json.dumps(e.payload, sort_keys=True),
-            )  # fmt: skip
-    if not events:
-        raise InvalidInput.single(f"no events for task {task_id}", "task_id")
-    console.print(table)
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(course_app, name="course")
@@ -556,5 +356,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(performance_app, name="performance")
     app.add_typer(import_app, name="import")
     app.add_typer(feed_app, name="feed")
-    app.add_typer(tasks_app, name="tasks")
-    app.command("progress")(progress_cmd)

@@ -1,0 +1,111 @@
+"""The gather step: what Google and Notion hold now, and the provider clients that ask them.
+
+Network only, no transaction open. Every failure is recorded in the report and leaves its part
+of `Gathered` empty (None), which the decide step reads as "not known this time".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from db.enums import IntegrationHealth, Provider
+from db.models import IntegrationSettings
+from integrations.errors import IntegrationError
+from integrations.google_calendar import BusyInterval, ChangeSet, GoogleCalendarClient
+from integrations.notion import NotionClient, RemotePage, advance_watermark
+from planner.values import BusyInterval as PlanBusy
+from services.settings import Settings
+from services.sync.providers import google_client, notion_client
+from services.sync.report import RecordedError, SyncReport
+
+
+@dataclass
+class Gathered:
+    """What the pull step learned. `busy` is None when busy times could not be trusted."""
+
+    busy: list[PlanBusy] | None = None
+    google_calendar_id: str | None = None
+    changes: ChangeSet | None = None
+    notion_pages: list[RemotePage] | None = None
+    notion_watermark: datetime | None = None
+    google_token: tuple[str, datetime | None] | None = None
+
+
+def google_for(
+    settings: Settings, integration: IntegrationSettings, report: SyncReport
+) -> GoogleCalendarClient | None:
+    if not integration.google_calendar_enabled or integration.google_health != IntegrationHealth.OK:
+        return None
+    try:
+        return google_client(settings, integration)
+    except IntegrationError as exc:
+        report.errors.append(RecordedError(Provider.GOOGLE, "credentials", exc))
+        return None
+
+
+def notion_for(
+    settings: Settings, integration: IntegrationSettings, report: SyncReport
+) -> NotionClient | None:
+    if not integration.notion_enabled or integration.notion_health != IntegrationHealth.OK:
+        return None
+    if not integration.notion_property_map.get("data_source_id"):
+        report.errors.append(
+            RecordedError(
+                Provider.NOTION,
+                "schema",
+                message="Notion is enabled but not connected to a database",
+            )
+        )
+        return None
+    try:
+        return notion_client(settings, integration)
+    except IntegrationError as exc:
+        report.errors.append(RecordedError(Provider.NOTION, "credentials", exc))
+        return None
+
+
+def gather(
+    integration: IntegrationSettings,
+    google: GoogleCalendarClient | None,
+    notion: NotionClient | None,
+    now: datetime,
+    zone: str,
+    settings: Settings,
+    report: SyncReport,
+) -> Gathered:
+    pulled = Gathered(busy=[] if not integration.google_calendar_enabled else None)
+    horizon_end = now + timedelta(days=settings.sync_horizon_days)
+    if google is not None:
+        try:
+            # A stored calendar is trusted: if it was deleted, the listing below answers 404
+            # and the sync stops there (recorded, nothing deleted). One call saved per sync.
+            calendar_id = integration.google_calendar_id or google.ensure_study_calendar(
+                None, time_zone=zone
+            )
+            pulled.google_calendar_id = calendar_id
+            monitored = list(integration.google_monitored_calendars or ["primary"])
+            busy = google.freebusy(monitored, now, horizon_end)
+            pulled.busy = [_plan_busy(b, zone) for b in busy]
+            report.add("busy_intervals", len(busy))
+            pulled.changes = google.list_changes(calendar_id, integration.google_sync_token)
+            report.add("google_changes", len(pulled.changes.events))
+        except IntegrationError as exc:
+            report.errors.append(RecordedError(Provider.GOOGLE, exc.operation or "pull", exc))
+        if google.refreshed_token is not None:
+            token = google.refreshed_token
+            pulled.google_token = (token.access_token, token.expiry)
+    if notion is not None and integration.notion_two_way_sync:
+        data_source_id = integration.notion_property_map["data_source_id"]
+        try:
+            pages = notion.query_changed_since(data_source_id, integration.notion_watermark)
+            pulled.notion_pages = pages
+            pulled.notion_watermark = advance_watermark(integration.notion_watermark, pages)
+            report.add("notion_changes", len(pages))
+        except IntegrationError as exc:
+            report.errors.append(RecordedError(Provider.NOTION, exc.operation or "pull", exc))
+    return pulled
+
+
+def _plan_busy(interval: BusyInterval, zone: str) -> PlanBusy:
+    return PlanBusy(start=interval.start, end=interval.end, all_day=False)

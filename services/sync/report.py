@@ -1,0 +1,144 @@
+"""The report of one sync and its recording: what Flower, `status` and the API show.
+
+Recording happens in one place: a `sync_runs` row (counts, outcome, duration, details) and one
+`sync_errors` row per failure. Nothing secret goes into either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from db.enums import Provider, SyncOutcome
+from db.models import SyncError, SyncRun
+from db.session import session_scope
+from integrations.errors import IntegrationError, TransientError
+from planner.values import Plan
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    trigger: str = "schedule"
+    dry_run: bool = False
+    accept_remote_empty: bool = False
+
+
+@dataclass
+class RecordedError:
+    provider: Provider
+    operation: str
+    error: IntegrationError | None = None
+    message: str = ""
+    object_id: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return bool(self.error and self.error.retryable)
+
+    def text(self) -> str:
+        return self.message or (str(self.error) if self.error else "")
+
+
+@dataclass
+class SyncReport:
+    user_id: uuid.UUID
+    outcome: SyncOutcome = SyncOutcome.OK
+    run_id: uuid.UUID | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    reconciled: list[str] = field(default_factory=list)
+    errors: list[RecordedError] = field(default_factory=list)
+    plan: Plan | None = None
+    duration_ms: int = 0
+
+    def add(self, key: str, value: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + value
+
+    @property
+    def retry_after(self) -> float | None:
+        waits = [
+            e.error.retry_after or 30.0 for e in self.errors if isinstance(e.error, TransientError)
+        ]
+        return max(waits) if waits else None
+
+    def details(self) -> dict[str, Any]:
+        at_risk = []
+        if self.plan is not None:
+            at_risk = [
+                {
+                    "assessment_id": item.assessment_id,
+                    "minutes_missing": item.minutes_missing,
+                    "reason_code": item.reason_code,
+                    "reason": item.reason,
+                }
+                for item in self.plan.at_risk
+            ]
+        return {"reconciled": self.reconciled[:200], "at_risk": at_risk[:200]}
+
+    def summary(self) -> dict[str, Any]:
+        """Small and secret-free: what the Celery result (and Flower) shows."""
+        return {
+            "user_id": str(self.user_id),
+            "outcome": self.outcome.value,
+            "counts": self.counts,
+            "errors": [
+                {
+                    "provider": e.provider.value,
+                    "operation": e.operation,
+                    "code": getattr(e.error, "code", None),
+                    "retryable": e.retryable,
+                }
+                for e in self.errors
+            ],
+            "duration_ms": self.duration_ms,
+        }
+
+
+def record(engine: Engine, report: SyncReport, now: datetime) -> None:
+    with session_scope(engine) as session:
+        if report.run_id is not None:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == report.run_id)
+                .values(
+                    finished_at=datetime.now(UTC),
+                    duration_ms=report.duration_ms,
+                    outcome=report.outcome,
+                    counts=dict(report.counts),
+                    details=report.details(),
+                )
+            )
+        for error in report.errors:
+            exc = error.error
+            session.add(
+                SyncError(
+                    user_id=report.user_id,
+                    sync_run_id=report.run_id,
+                    provider=error.provider,
+                    operation=error.operation[:64],
+                    object_id=error.object_id,
+                    http_status=getattr(exc, "status", None),
+                    error_code=getattr(exc, "code", None),
+                    message=error.text()[:2000],
+                    retryable=error.retryable,
+                )
+            )
+
+
+def record_skipped(engine: Engine, user_id: uuid.UUID, options: SyncOptions) -> None:
+    with session_scope(engine) as session:
+        now = datetime.now(UTC)
+        session.add(
+            SyncRun(
+                user_id=user_id,
+                trigger=options.trigger,
+                started_at=now,
+                finished_at=now,
+                duration_ms=0,
+                outcome=SyncOutcome.SKIPPED,
+                counts={"locked_by_another_sync": 1},
+            )
+        )
