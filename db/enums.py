@@ -10,6 +10,10 @@ from enum import StrEnum
 
 # The pure mastery module owns the trend values; re-exported here for the models.
 from planner.mastery import Trend as Trend
+from planner.vocabulary import AssessmentType as AssessmentType
+from planner.vocabulary import Difficulty as Difficulty
+from planner.vocabulary import DifficultyCurve as DifficultyCurve
+from planner.vocabulary import TaskType as TaskType
 
 
 class AcademicLevel(StrEnum):
@@ -19,39 +23,9 @@ class AcademicLevel(StrEnum):
     OTHER = "other"
 
 
-class DifficultyCurve(StrEnum):
-    GENTLE = "gentle"
-    BALANCED = "balanced"
-    AGGRESSIVE = "aggressive"
-
-
-class Difficulty(StrEnum):
-    EASY = "easy"
-    MEDIUM = "medium"
-    HARD = "hard"
-    EXAM_LEVEL = "exam_level"
-
-
-class AssessmentType(StrEnum):
-    QUIZ = "quiz"
-    ASSIGNMENT = "assignment"
-    MIDTERM = "midterm"
-    FINAL = "final"
-    PROJECT = "project"
-
-
 class AssessmentStatus(StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"  # gone from its LMS feed: kept for the student's history
-
-
-class TaskType(StrEnum):
-    READING = "reading"
-    PROBLEM_SET = "problem_set"
-    QUIZ = "quiz"
-    REVIEW = "review"
-    PROJECT = "project"
-    FLASHCARDS = "flashcards"
 
 
 class PathStatus(StrEnum):

@@ -92,7 +92,7 @@ def preferences_value(row: UserPreferences | None) -> pv.Preferences:
         weekly_availability=pv.parse_weekly_availability(row.weekly_availability)
         if row.weekly_availability
         else pv.Preferences().weekly_availability,
-        difficulty_curve=row.difficulty_curve.value,
+        difficulty_curve=row.difficulty_curve,
         study_mode_preferences=pv.parse_study_modes(row.study_mode_preferences),
         enable_spaced_repetition=row.enable_spaced_repetition,
         min_review_interval_days=row.min_review_interval_days,

@@ -1,7 +1,7 @@
 """Engines and sessions. One engine per process and URL, created lazily at start-up.
 
 A forked Celery worker child must not reuse the parent's pooled connections:
-`dispose_after_fork()` is wired to `worker_process_init` in worker.celery_app.
+`dispose_after_fork()` is wired to `worker_process_init` in tasks.celery_app.
 """
 
 from __future__ import annotations

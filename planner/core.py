@@ -50,6 +50,7 @@ from planner.values import (
     AtRisk,
     AtRiskCode,
     Course,
+    Difficulty,
     ExistingTask,
     Mastery,
     Plan,
@@ -173,7 +174,7 @@ def _work_items(
         ordered: list[str | None] = list(topic_order) if topic_order else [None]
         for tid in ordered:
             topic = topics.get(tid) if tid else None
-            difficulty = topic.difficulty if topic else "medium"
+            difficulty = topic.difficulty if topic else Difficulty.MEDIUM
             m = est.effective_mastery(mastery.get(tid)) if tid else 0.0
             raw = est.raw_topic_minutes(assessment, share_of[tid], difficulty, m)
             key = est.work_key(assessment.id, tid)
@@ -632,7 +633,7 @@ def _task(
     assessment = item.assessment
     modes = inputs.preferences.modes_for(item.course_id)
     if assessment is None:
-        task_type: TaskType = "review"
+        task_type: TaskType = TaskType.REVIEW
         title = f"{course_label}: review {topic_name}"
         reason = (
             f"Spaced review of {topic_name}: it is due for review, and recalling it now keeps "

@@ -56,37 +56,37 @@ from planner.values import (
 NAMESPACE = uuid.UUID("6f3c2a0e-5d1b-4e8a-9b7c-2f4d6e8a0c11")
 
 TYPE_MULTIPLIER: dict[AssessmentType, float] = {
-    "quiz": 2.0,
-    "assignment": 1.0,
-    "midterm": 3.0,
-    "final": 4.0,
-    "project": 1.0,
+    AssessmentType.QUIZ: 2.0,
+    AssessmentType.ASSIGNMENT: 1.0,
+    AssessmentType.MIDTERM: 3.0,
+    AssessmentType.FINAL: 4.0,
+    AssessmentType.PROJECT: 1.0,
 }
 DIFFICULTY_FACTOR: dict[Difficulty, float] = {
-    "easy": 0.8,
-    "medium": 1.0,
-    "hard": 1.25,
-    "exam_level": 1.5,
+    Difficulty.EASY: 0.8,
+    Difficulty.MEDIUM: 1.0,
+    Difficulty.HARD: 1.25,
+    Difficulty.EXAM_LEVEL: 1.5,
 }
 DEFAULT_MODES: dict[AssessmentType, tuple[TaskType, ...]] = {
-    "quiz": ("reading", "flashcards", "quiz"),
-    "assignment": ("problem_set",),
-    "midterm": ("reading", "problem_set", "quiz"),
-    "final": ("reading", "problem_set", "quiz"),
-    "project": ("project",),
+    AssessmentType.QUIZ: (TaskType.READING, TaskType.FLASHCARDS, TaskType.QUIZ),
+    AssessmentType.ASSIGNMENT: (TaskType.PROBLEM_SET,),
+    AssessmentType.MIDTERM: (TaskType.READING, TaskType.PROBLEM_SET, TaskType.QUIZ),
+    AssessmentType.FINAL: (TaskType.READING, TaskType.PROBLEM_SET, TaskType.QUIZ),
+    AssessmentType.PROJECT: (TaskType.PROJECT,),
 }
 MODE_ALIASES: dict[str, TaskType] = {
-    "reading": "reading",
-    "problem_set": "problem_set",
-    "problem_sets": "problem_set",
-    "practice": "problem_set",
-    "flashcards": "flashcards",
-    "flashcard": "flashcards",
-    "review": "review",
-    "quiz": "quiz",
-    "quizzes": "quiz",
-    "practice_quiz": "quiz",
-    "project": "project",
+    "reading": TaskType.READING,
+    "problem_set": TaskType.PROBLEM_SET,
+    "problem_sets": TaskType.PROBLEM_SET,
+    "practice": TaskType.PROBLEM_SET,
+    "flashcards": TaskType.FLASHCARDS,
+    "flashcard": TaskType.FLASHCARDS,
+    "review": TaskType.REVIEW,
+    "quiz": TaskType.QUIZ,
+    "quizzes": TaskType.QUIZ,
+    "practice_quiz": TaskType.QUIZ,
+    "project": TaskType.PROJECT,
 }
 
 
@@ -223,9 +223,11 @@ def done_and_fixed(
 
 def task_type_for(modes: tuple[str, ...], kind: AssessmentType | None, index: int) -> TaskType:
     if kind == "project":
-        return "project"
+        return TaskType.PROJECT
     known = [MODE_ALIASES[m.strip().lower()] for m in modes if m.strip().lower() in MODE_ALIASES]
-    pool: tuple[TaskType, ...] | list[TaskType] = known or DEFAULT_MODES[kind or "quiz"]
+    pool: tuple[TaskType, ...] | list[TaskType] = (
+        known or DEFAULT_MODES[kind or AssessmentType.QUIZ]
+    )
     return pool[index % len(pool)]
 
 

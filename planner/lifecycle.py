@@ -39,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from planner.vocabulary import TaskStatus
+
 __all__ = [
     "EventSource",
     "IllegalTransition",
@@ -51,15 +53,6 @@ __all__ = [
     "note",
     "transition",
 ]
-
-
-class TaskStatus(StrEnum):
-    PENDING = "pending"
-    SCHEDULED = "scheduled"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    SKIPPED = "skipped"
-    EXPIRED = "expired"
 
 
 class TaskEventType(StrEnum):

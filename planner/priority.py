@@ -17,20 +17,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.values import Difficulty, DifficultyCurve
+from planner.vocabulary import Difficulty, DifficultyCurve
 
 URGENCY_DAYS = 3.0
 REVIEW_WEIGHT = 0.15
 DIFFICULTY_WEIGHT: dict[Difficulty, float] = {
-    "easy": 0.8,
-    "medium": 1.0,
-    "hard": 1.2,
-    "exam_level": 1.4,
+    Difficulty.EASY: 0.8,
+    Difficulty.MEDIUM: 1.0,
+    Difficulty.HARD: 1.2,
+    Difficulty.EXAM_LEVEL: 1.4,
 }
 CURVE_EXPONENT: dict[DifficultyCurve, float] = {
-    "gentle": 0.5,
-    "balanced": 1.0,
-    "aggressive": 1.5,
+    DifficultyCurve.GENTLE: 0.5,
+    DifficultyCurve.BALANCED: 1.0,
+    DifficultyCurve.AGGRESSIVE: 1.5,
 }
 
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-Difficulty = Literal["easy", "medium", "hard", "exam_level"]
-AssessmentType = Literal["quiz", "assignment", "midterm", "final", "project"]
-DifficultyCurve = Literal["gentle", "balanced", "aggressive"]
-TaskStatus = Literal["pending", "scheduled", "in_progress", "completed", "skipped", "expired"]
-TaskType = Literal["reading", "problem_set", "quiz", "review", "project", "flashcards"]
+# The vocabulary is defined in planner.vocabulary; re-exported for the values that use it.
+from planner.vocabulary import AssessmentType as AssessmentType
+from planner.vocabulary import Difficulty as Difficulty
+from planner.vocabulary import DifficultyCurve as DifficultyCurve
+from planner.vocabulary import TaskStatus as TaskStatus
+from planner.vocabulary import TaskType as TaskType
+
 AtRiskCode = Literal["no_free_time", "daily_cap", "prerequisites", "after_horizon"]
 
 WEEKDAYS: tuple[str, ...] = (
@@ -117,7 +119,7 @@ class Preferences:
     earliest_start_time: time = time(8, 0)
     latest_end_time: time = time(22, 0)
     weekly_availability: tuple[WeeklyWindow, ...] = field(default_factory=_default_availability)
-    difficulty_curve: DifficultyCurve = "balanced"
+    difficulty_curve: DifficultyCurve = DifficultyCurve.BALANCED
     study_mode_preferences: tuple[tuple[str, tuple[str, ...]], ...] = ()
     enable_spaced_repetition: bool = True
     min_review_interval_days: int = 1
@@ -147,7 +149,7 @@ class Topic:
     id: str
     course_id: str
     name: str
-    difficulty: Difficulty = "medium"
+    difficulty: Difficulty = Difficulty.MEDIUM
     prerequisite_ids: tuple[str, ...] = ()
     order_index: int = 0
 
@@ -227,6 +229,7 @@ class BusyInterval:
     start: datetime
     end: datetime
     all_day: bool = False
+    calendar_id: str | None = None  # which of the student's calendars said so, when known
 
     def __post_init__(self) -> None:
         _require_aware(self.start, "busy start")

@@ -17,8 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.models import WorkerHeartbeat
-from services.settings import Settings
-from worker.celery_app import broker_transport_options
+from services.settings import Settings, broker_transport_options
 
 
 @dataclass(frozen=True, slots=True)

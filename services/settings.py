@@ -10,6 +10,7 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -188,3 +189,26 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Forget the cached settings (tests change the environment between cases)."""
     get_settings.cache_clear()
+
+
+def broker_transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.uses_embedded_broker:
+        folder = settings.broker_folder
+        # The folder transport reads "in" and writes "out": the same folder makes it a queue.
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
+    # Redis redelivers an unacknowledged task after visibility_timeout: it must exceed the hard
+    # time limit and any countdown we use, or a long task would run twice at once.
+    return {"visibility_timeout": max(3600, settings.task_time_limit_s * 2)}
+
+
+def ensure_broker_folders(settings: Settings) -> None:
+    if settings.uses_embedded_broker:
+        options = broker_transport_options(settings)
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

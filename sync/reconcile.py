@@ -28,22 +28,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from planner.lifecycle import TaskStatus, legal_targets
-
-NotionStatus = Literal["todo", "in_progress", "done", "skipped"]
+from planner.lifecycle import legal_targets
+from planner.vocabulary import NotionStatus, TaskStatus
 
 NOTION_TARGET: dict[str, TaskStatus] = {
-    "in_progress": TaskStatus.IN_PROGRESS,
-    "done": TaskStatus.COMPLETED,
-    "skipped": TaskStatus.SKIPPED,
+    NotionStatus.IN_PROGRESS: TaskStatus.IN_PROGRESS,
+    NotionStatus.DONE: TaskStatus.COMPLETED,
+    NotionStatus.SKIPPED: TaskStatus.SKIPPED,
 }
 NOTION_OF_STATUS: dict[TaskStatus, NotionStatus] = {
-    TaskStatus.PENDING: "todo",
-    TaskStatus.SCHEDULED: "todo",
-    TaskStatus.EXPIRED: "todo",
-    TaskStatus.IN_PROGRESS: "in_progress",
-    TaskStatus.COMPLETED: "done",
-    TaskStatus.SKIPPED: "skipped",
+    TaskStatus.PENDING: NotionStatus.TODO,
+    TaskStatus.SCHEDULED: NotionStatus.TODO,
+    TaskStatus.EXPIRED: NotionStatus.TODO,
+    TaskStatus.IN_PROGRESS: NotionStatus.IN_PROGRESS,
+    TaskStatus.COMPLETED: NotionStatus.DONE,
+    TaskStatus.SKIPPED: NotionStatus.SKIPPED,
 }
 
 

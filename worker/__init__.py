@@ -1,7 +1,19 @@
-"""The studyplanner worker: `celery -A worker worker -B -E` finds `app` here."""
+"""The studyplanner worker: `celery -A worker worker -B -E` finds `app` here.
 
-from worker.celery_app import create_app
+The app is built on first access (PEP 562), not on import: the CLI and the tests import
+`worker.*` modules without configuring Celery.
+"""
 
-app = create_app()
+from __future__ import annotations
 
-__all__ = ["app"]
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from tasks.celery_app import create_app
+
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module 'worker' has no attribute {name!r}")

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from db.session import get_engine, session_scope
 from planner.problems import InvalidInput, Problem
+from services.bootstrap import configure_process
 from services.schemas import describe_errors
-from services.settings import Settings, get_settings
-from worker.bootstrap import configure_process
-from worker.celery_app import ensure_broker_folders
+from services.settings import Settings, ensure_broker_folders, get_settings
 
 console = Console()
 err_console = Console(stderr=True)

@@ -100,8 +100,8 @@ def stop_worker_process(proc: subprocess.Popen[bytes], grace_s: float = 15.0) ->
 
 
 def build_world(base: Settings, now: datetime) -> DemoWorld:
+    from services.bootstrap import configure_process
     from services.connect import connect_google, connect_notion
-    from worker.bootstrap import configure_process
     from worker.demo_student import DEMO_EMAIL, DEMO_TIMEZONE, demo_busy_events, seed_demo_student
 
     demo_dir = (base.var_dir / "demo").resolve()
@@ -352,8 +352,8 @@ def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path
 
 
 def run_demo(base: Settings, *, console: Console, timeout_s: float = 100.0) -> bool:
+    from tasks.celery_app import create_app
     from tasks.sync import SYNC_TASK
-    from worker.celery_app import create_app
     from worker.demo_student import DEMO_TIMEZONE
 
     started = time.monotonic()

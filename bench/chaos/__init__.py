@@ -44,8 +44,8 @@ from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
 from services.connect import connect_google, connect_notion
 from services.settings import Settings, child_process_env
+from tasks.celery_app import create_app
 from tasks.sync import SYNC_TASK
-from worker.celery_app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -38,7 +38,7 @@ from planner import (
 from planner import estimate as est
 from planner.core import build_problem
 from planner.freetime import Segment
-from planner.values import AssessmentType, Difficulty
+from planner.vocabulary import AssessmentType, Difficulty, DifficultyCurve
 
 SIZES: dict[str, tuple[int, int]] = {"small": (50, 20), "medium": (200, 100), "heavy": (500, 300)}
 LOADS = (0.8, 0.9, 1.0, 1.1, 1.2)
@@ -71,7 +71,7 @@ def _prefs(window_min: int, cap_hours: float) -> Preferences:
         earliest_start_time=time(0, 0),
         latest_end_time=time(0, 0),
         weekly_availability=windows,
-        difficulty_curve="balanced",
+        difficulty_curve=DifficultyCurve.BALANCED,
     )
 
 
@@ -81,8 +81,19 @@ def _assessments(
     assessments: list[Assessment] = []
     topics: list[Topic] = []
     mastery: list[Mastery] = []
-    kinds: tuple[AssessmentType, ...] = ("quiz", "assignment", "midterm", "final", "project")
-    diffs: tuple[Difficulty, ...] = ("easy", "medium", "hard", "exam_level")
+    kinds: tuple[AssessmentType, ...] = (
+        AssessmentType.QUIZ,
+        AssessmentType.ASSIGNMENT,
+        AssessmentType.MIDTERM,
+        AssessmentType.FINAL,
+        AssessmentType.PROJECT,
+    )
+    diffs: tuple[Difficulty, ...] = (
+        Difficulty.EASY,
+        Difficulty.MEDIUM,
+        Difficulty.HARD,
+        Difficulty.EXAM_LEVEL,
+    )
     count = 0
     index = 0
     while count < n_chunks:

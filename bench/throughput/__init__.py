@@ -49,8 +49,8 @@ from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from services.connect import connect_google, connect_notion
 from services.settings import Settings
 from services.sync.run import SyncOptions, sync_user
+from tasks.celery_app import MAINTENANCE_QUEUE, SYNC_QUEUE, create_app
 from tasks.sync import SYNC_TASK
-from worker.celery_app import MAINTENANCE_QUEUE, SYNC_QUEUE, create_app
 
 DISPATCH_TASK = "studyplanner.maintenance.dispatch_due_syncs"
 SQL_BUDGET = 15

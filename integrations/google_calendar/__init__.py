@@ -30,7 +30,6 @@ from integrations.google_calendar.ids import (
 )
 from integrations.google_calendar.values import (
     BLOCK_ID_PROPERTY,
-    BusyInterval,
     CalendarInfo,
     ChangeSet,
     EventTime,
@@ -50,7 +49,6 @@ __all__ = [
     "MAX_BATCH",
     "SCOPES",
     "STUDY_CALENDAR_MARKER",
-    "BusyInterval",
     "CalendarInfo",
     "ChangeSet",
     "EventTime",

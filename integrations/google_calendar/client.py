@@ -32,7 +32,6 @@ from integrations.google_calendar.errors import (
 from integrations.google_calendar.ids import InvalidEventIdError, validate_event_id
 from integrations.google_calendar.values import (
     BLOCK_ID_PROPERTY,
-    BusyInterval,
     CalendarInfo,
     ChangeSet,
     EventWrite,
@@ -48,6 +47,7 @@ from integrations.google_calendar.wire import (
     parse_event,
     patch_body,
 )
+from planner.values import BusyInterval
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +475,9 @@ def _merge_busy(intervals: list[BusyInterval]) -> list[BusyInterval]:
     for interval in sorted(intervals, key=lambda b: (b.start, b.end)):
         if merged and interval.start <= merged[-1].end:
             last = merged[-1]
-            merged[-1] = BusyInterval(last.calendar_id, last.start, max(last.end, interval.end))
+            merged[-1] = BusyInterval(
+                start=last.start, end=max(last.end, interval.end), calendar_id=last.calendar_id
+            )
         else:
             merged.append(interval)
     return merged

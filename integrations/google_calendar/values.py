@@ -53,13 +53,6 @@ def _time_key(value: EventTime | None) -> str:
 
 
 @dataclass(frozen=True)
-class BusyInterval:
-    calendar_id: str
-    start: datetime  # aware UTC
-    end: datetime  # aware UTC
-
-
-@dataclass(frozen=True)
 class CalendarInfo:
     id: str
     summary: str

@@ -7,11 +7,11 @@ from typing import Any
 
 from integrations.google_calendar.values import (
     BLOCK_ID_PROPERTY,
-    BusyInterval,
     EventTime,
     EventWrite,
     RemoteEvent,
 )
+from planner.values import BusyInterval
 
 JsonDict = dict[str, Any]
 
@@ -44,9 +44,9 @@ def parse_instant(value: str) -> datetime:
 def parse_busy(calendar_id: str, spans: list[JsonDict]) -> list[BusyInterval]:
     return [
         BusyInterval(
-            calendar_id,
-            parse_instant(s["start"]).astimezone(UTC),
-            parse_instant(s["end"]).astimezone(UTC),
+            start=parse_instant(s["start"]).astimezone(UTC),
+            end=parse_instant(s["end"]).astimezone(UTC),
+            calendar_id=calendar_id,
         )
         for s in spans
     ]

@@ -6,15 +6,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-
-class NotionStatus(StrEnum):
-    TODO = "todo"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    SKIPPED = "skipped"
+from planner.vocabulary import NotionStatus as NotionStatus
 
 
 @dataclass(frozen=True)

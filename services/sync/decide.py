@@ -89,7 +89,7 @@ def notion_observations(
             task_id=page.task_id,
             content_hash=page.content_hash,
             edited_at=page.last_edited_time,
-            status=page.status.value if page.status else None,
+            status=page.status,
             in_trash=page.in_trash,
             start=page.scheduled_start,
             end=page.scheduled_end,

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from db.enums import IntegrationHealth, Provider
 from db.models import IntegrationSettings
 from integrations.errors import IntegrationError
-from integrations.google_calendar import BusyInterval, ChangeSet, GoogleCalendarClient
+from integrations.google_calendar import ChangeSet, GoogleCalendarClient
 from integrations.notion import NotionClient, RemotePage, advance_watermark
-from planner.values import BusyInterval as PlanBusy
+from planner.values import BusyInterval
 from services.settings import Settings
 from services.sync.providers import google_client, notion_client
 from services.sync.report import RecordedError, SyncReport
@@ -24,7 +24,7 @@ from services.sync.report import RecordedError, SyncReport
 class Gathered:
     """What the pull step learned. `busy` is None when busy times could not be trusted."""
 
-    busy: list[PlanBusy] | None = None
+    busy: list[BusyInterval] | None = None
     google_calendar_id: str | None = None
     changes: ChangeSet | None = None
     notion_pages: list[RemotePage] | None = None
@@ -86,7 +86,7 @@ def gather(
             pulled.google_calendar_id = calendar_id
             monitored = list(integration.google_monitored_calendars or ["primary"])
             busy = google.freebusy(monitored, now, horizon_end)
-            pulled.busy = [_plan_busy(b, zone) for b in busy]
+            pulled.busy = busy
             report.add("busy_intervals", len(busy))
             pulled.changes = google.list_changes(calendar_id, integration.google_sync_token)
             report.add("google_changes", len(pulled.changes.events))
@@ -105,7 +105,3 @@ def gather(
         except IntegrationError as exc:
             report.errors.append(RecordedError(Provider.NOTION, exc.operation or "pull", exc))
     return pulled
-
-
-def _plan_busy(interval: BusyInterval, zone: str) -> PlanBusy:
-    return PlanBusy(start=interval.start, end=interval.end, all_day=False)

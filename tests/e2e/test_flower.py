@@ -31,7 +31,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from services.settings import Settings
-from worker.celery_app import HEARTBEAT_TASK, create_app
+from tasks.celery_app import HEARTBEAT_TASK, create_app
 
 pytestmark = pytest.mark.redis
 

@@ -21,9 +21,9 @@ from integrations.emulators.google import GoogleEmulator, start_google_emulator
 from integrations.emulators.notion import NotionEmulator, start_notion_emulator
 from services.connect import connect_google, connect_notion
 from services.settings import Settings
+from tasks.celery_app import create_app
 from tasks.sync import SYNC_TASK
 from tests.integration.sync.conftest import seed
-from worker.celery_app import create_app
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from db.models import WorkerHeartbeat
 from db.session import get_engine, session_scope
 from services.settings import Settings
-from worker.celery_app import HEARTBEAT_TASK, MAINTENANCE_QUEUE, create_app
+from tasks.celery_app import HEARTBEAT_TASK, MAINTENANCE_QUEUE, create_app
 
 
 def app_for(tmp_path: Path, database_url: str, broker_url: str, keys: list[str]) -> Celery:

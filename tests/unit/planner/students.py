@@ -23,7 +23,7 @@ from planner import (
     Topic,
     WeeklyWindow,
 )
-from planner.values import Difficulty, TaskStatus
+from planner.vocabulary import AssessmentType, Difficulty, DifficultyCurve, TaskStatus
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney")
 # Around the 2026 DST changes of Europe (29 Mar, 25 Oct), the US (8 Mar, 1 Nov), Sydney (5 Apr)
@@ -60,7 +60,11 @@ def preferences(draw: st.DrawFn) -> Preferences:
         earliest_start_time=time(draw(st.integers(5, 10)), 0),
         latest_end_time=time(draw(st.integers(19, 23)), 30),
         weekly_availability=draw(windows()),
-        difficulty_curve=draw(st.sampled_from(("gentle", "balanced", "aggressive"))),
+        difficulty_curve=draw(
+            st.sampled_from(
+                (DifficultyCurve.GENTLE, DifficultyCurve.BALANCED, DifficultyCurve.AGGRESSIVE)
+            )
+        ),
         enable_spaced_repetition=draw(st.booleans()),
         min_review_interval_days=draw(st.integers(1, 3)),
     )
@@ -83,7 +87,11 @@ def students(draw: st.DrawFn, with_existing: bool = True) -> tuple[PlanInputs, d
                 if earlier
                 else ()
             )
-            diff: Difficulty = draw(st.sampled_from(("easy", "medium", "hard", "exam_level")))
+            diff: Difficulty = draw(
+                st.sampled_from(
+                    (Difficulty.EASY, Difficulty.MEDIUM, Difficulty.HARD, Difficulty.EXAM_LEVEL)
+                )
+            )
             topics.append(Topic(tid, c.id, f"Topic {tid}", diff, pres, k))
     assessments = []
     for i in range(draw(st.integers(1, 4))):
@@ -97,7 +105,17 @@ def students(draw: st.DrawFn, with_existing: bool = True) -> tuple[PlanInputs, d
                 f"a{i}",
                 course.id,
                 f"Assessment {i}",
-                draw(st.sampled_from(("quiz", "assignment", "midterm", "final", "project"))),
+                draw(
+                    st.sampled_from(
+                        (
+                            AssessmentType.QUIZ,
+                            AssessmentType.ASSIGNMENT,
+                            AssessmentType.MIDTERM,
+                            AssessmentType.FINAL,
+                            AssessmentType.PROJECT,
+                        )
+                    )
+                ),
                 draw(st.sampled_from((5.0, 10.0, 20.0, 30.0, 40.0))),
                 due,
                 draw(st.integers(15, 150)),
@@ -134,7 +152,14 @@ def students(draw: st.DrawFn, with_existing: bool = True) -> tuple[PlanInputs, d
             a = draw(st.sampled_from(assessments)) if assessments else None
             tids = tuple(t.topic_id for t in a.topics[:1]) if a else ()
             status: TaskStatus = draw(
-                st.sampled_from(("completed", "in_progress", "scheduled", "skipped"))
+                st.sampled_from(
+                    (
+                        TaskStatus.COMPLETED,
+                        TaskStatus.IN_PROGRESS,
+                        TaskStatus.SCHEDULED,
+                        TaskStatus.SKIPPED,
+                    )
+                )
             )
             start = now + timedelta(minutes=draw(st.integers(-300, 10 * 1440)) // 5 * 5)
             length = draw(st.integers(3, 18)) * 5
@@ -323,7 +348,7 @@ def as_existing(plan: Plan) -> tuple[ExistingTask, ...]:
             t.course_id,
             t.assessment_id,
             t.topic_ids,
-            "scheduled",
+            TaskStatus.SCHEDULED,
             t.duration_min,
             t.scheduled_start,
             t.scheduled_end,

@@ -30,14 +30,14 @@ from planner import (
 from planner import estimate as est
 from planner.freetime import from_minutes
 from planner.priority import priority
-from planner.values import Difficulty, DifficultyCurve
+from planner.vocabulary import AssessmentType, Difficulty, DifficultyCurve, TaskStatus
 from tests.unit.planner.students import check_plan
 
 EVENINGS = tuple(WeeklyWindow(d, time(18), time(22)) for d in range(7))
 COURSE = Course("c1", "Calculus", "MATH 2413")
 TOPICS = (
-    Topic("t1", "c1", "Limits", "medium", (), 0),
-    Topic("t2", "c1", "Derivatives", "hard", ("t1",), 1),
+    Topic("t1", "c1", "Limits", Difficulty.MEDIUM, (), 0),
+    Topic("t2", "c1", "Derivatives", Difficulty.HARD, ("t1",), 1),
 )
 
 
@@ -46,7 +46,7 @@ def student(zone: str, due: datetime, **extra: object) -> PlanInputs:
         "a1",
         "c1",
         "Midterm 1",
-        "midterm",
+        AssessmentType.MIDTERM,
         30.0,
         due,
         120,
@@ -200,9 +200,16 @@ def test_completed_and_past_assessments_need_nothing() -> None:
         **{
             **{f: getattr(done, f) for f in done.__dataclass_fields__},
             "assessments": (
-                Assessment("a1", "c1", "Old", "quiz", 10, now - timedelta(days=1), 30),
+                Assessment("a1", "c1", "Old", AssessmentType.QUIZ, 10, now - timedelta(days=1), 30),
                 Assessment(
-                    "a2", "c1", "Done", "quiz", 10, now + timedelta(days=2), 30, is_completed=True
+                    "a2",
+                    "c1",
+                    "Done",
+                    AssessmentType.QUIZ,
+                    10,
+                    now + timedelta(days=2),
+                    30,
+                    is_completed=True,
                 ),
             ),
         }
@@ -217,13 +224,13 @@ def test_work_already_done_and_pinned_blocks_are_subtracted() -> None:
     need = {(a.assessment_id, a.topic_id): a.required_min for a in fresh.accounts}
     pin_start = datetime(2026, 5, 5, 18, tzinfo=UTC)
     existing = (
-        ExistingTask("done1", "c1", "a1", ("t1",), "completed", 60, minutes_done=60),
+        ExistingTask("done1", "c1", "a1", ("t1",), TaskStatus.COMPLETED, 60, minutes_done=60),
         ExistingTask(
             "pin1",
             "c1",
             "a1",
             ("t2",),
-            "scheduled",
+            TaskStatus.SCHEDULED,
             90,
             pin_start,
             pin_start + timedelta(minutes=90),
@@ -248,7 +255,7 @@ def test_work_already_done_and_pinned_blocks_are_subtracted() -> None:
 
 def test_spread_over_several_days_before_the_deadline() -> None:
     now = datetime(2026, 5, 4, 12, tzinfo=UTC)
-    for curve in ("gentle", "balanced", "aggressive"):
+    for curve in DifficultyCurve:
         inputs = student(
             "UTC",
             now + timedelta(days=9),
@@ -265,7 +272,9 @@ def test_spread_over_several_days_before_the_deadline() -> None:
         student(
             "UTC",
             now + timedelta(days=9),
-            preferences=Preferences(weekly_availability=EVENINGS, difficulty_curve="gentle"),
+            preferences=Preferences(
+                weekly_availability=EVENINGS, difficulty_curve=DifficultyCurve.GENTLE
+            ),
         ),
         now=now,
     )
@@ -273,7 +282,9 @@ def test_spread_over_several_days_before_the_deadline() -> None:
         student(
             "UTC",
             now + timedelta(days=9),
-            preferences=Preferences(weekly_availability=EVENINGS, difficulty_curve="aggressive"),
+            preferences=Preferences(
+                weekly_availability=EVENINGS, difficulty_curve=DifficultyCurve.AGGRESSIVE
+            ),
         ),
         now=now,
     )
@@ -307,7 +318,7 @@ def test_bad_inputs_are_named() -> None:
     with pytest.raises(PlanInputError, match="aware"):
         plan(PlanInputs(timezone="UTC"), now=datetime(2026, 5, 4, 12))
     with pytest.raises(PlanInputError, match="naive"):
-        Assessment("a", "c", "x", "quiz", 5, datetime(2026, 5, 4), 30)
+        Assessment("a", "c", "x", AssessmentType.QUIZ, 5, datetime(2026, 5, 4), 30)
     with pytest.raises(PlanInputError, match=r"weekly_availability\.monday\[0\]"):
         parse_weekly_availability({"monday": [{"start": "18h", "end": "22:00"}]})
 
@@ -333,16 +344,16 @@ def test_estimate_formula_example() -> None:
         "a1",
         "c1",
         "M",
-        "midterm",
+        AssessmentType.MIDTERM,
         30.0,
         due,
         120,
         (AssessmentTopic("t1", 40), AssessmentTopic("t2", 60)),
     )
     assert est.base_minutes(midterm) == 720
-    assert est.raw_topic_minutes(midterm, 0.4, "medium", 0.0) == 290
+    assert est.raw_topic_minutes(midterm, 0.4, Difficulty.MEDIUM, 0.0) == 290
     # knowing the topic well shrinks it: mastery 80 → gap factor 0.25 + 0.75 × 0.2 = 0.4
-    assert est.raw_topic_minutes(midterm, 0.4, "medium", 80.0) == 120
+    assert est.raw_topic_minutes(midterm, 0.4, Difficulty.MEDIUM, 80.0) == 120
 
 
 @settings(max_examples=200, deadline=None)
@@ -396,7 +407,7 @@ def test_a_skipped_block_is_not_recreated_under_its_id_but_its_work_is_replanned
         victim.course_id,
         victim.assessment_id,
         victim.topic_ids,
-        "skipped",
+        TaskStatus.SKIPPED,
         victim.duration_min,
         victim.scheduled_start,
         victim.scheduled_end,

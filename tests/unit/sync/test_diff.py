@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from planner.lifecycle import TaskStatus
 from planner.values import Plan, PlannedTask
+from planner.vocabulary import Difficulty, TaskType
 from sync.diff import StoredTask, again_key, diff_plan
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -17,8 +18,8 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 def planned(pid: str, hours: int = 24, minutes: int = 50) -> PlannedTask:
     start = NOW + timedelta(hours=hours)
     return PlannedTask(
-        id=pid, title=f"task {pid}", task_type="reading", course_id="c", assessment_id="a",
-        topic_ids=(), difficulty="medium", duration_min=minutes, priority_score=1.0,
+        id=pid, title=f"task {pid}", task_type=TaskType.READING, course_id="c", assessment_id="a",
+        topic_ids=(), difficulty=Difficulty.MEDIUM, duration_min=minutes, priority_score=1.0,
         expected_mastery_gain=1.0, scheduled_start=start,
         scheduled_end=start + timedelta(minutes=minutes), reason="because",
     )  # fmt: skip

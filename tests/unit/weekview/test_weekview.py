@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner.values import AtRisk, Plan, PlannedTask
+from planner.vocabulary import Difficulty, TaskType
 from worker.weekview import (
     CHROMIUM,
     DAY_START_HOUR,
@@ -294,8 +295,8 @@ def test_naive_times_are_refused() -> None:
 def test_plan_adapter_carries_status_pins_and_at_risk_lines() -> None:
     start = at(WEEK, 18).astimezone(UTC)
     task = PlannedTask(
-        id="t1", title="Chain rule practice", task_type="problem_set", course_id="c1",
-        assessment_id="a1", topic_ids=("p1",), difficulty="hard", duration_min=50,
+        id="t1", title="Chain rule practice", task_type=TaskType.PROBLEM_SET, course_id="c1",
+        assessment_id="a1", topic_ids=("p1",), difficulty=Difficulty.HARD, duration_min=50,
         priority_score=1.0, expected_mastery_gain=5.0, scheduled_start=start,
         scheduled_end=start + timedelta(minutes=50), reason="Midterm 2 in 16 days",
     )  # fmt: skip

@@ -6,41 +6,22 @@ their own app with `create_app(settings)` share one set of rules.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
 from kombu.entity import Queue
 
-from services.settings import Settings, get_settings
+from services.settings import (
+    Settings,
+    broker_transport_options,
+    ensure_broker_folders,
+    get_settings,
+)
 
 TASK_MODULES = ["tasks.maintenance", "tasks.sync"]
 SYNC_QUEUE = "sync"
 MAINTENANCE_QUEUE = "maintenance"
 HEARTBEAT_TASK = "studyplanner.maintenance.heartbeat"
-
-
-def broker_transport_options(settings: Settings) -> dict[str, Any]:
-    if settings.uses_embedded_broker:
-        folder = settings.broker_folder
-        # The folder transport reads "in" and writes "out": the same folder makes it a queue.
-        return {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
-        }
-    # Redis redelivers an unacknowledged task after visibility_timeout: it must exceed the hard
-    # time limit and any countdown we use, or a long task would run twice at once.
-    return {"visibility_timeout": max(3600, settings.task_time_limit_s * 2)}
-
-
-def ensure_broker_folders(settings: Settings) -> None:
-    if settings.uses_embedded_broker:
-        options = broker_transport_options(settings)
-        for key in ("data_folder_in", "processed_folder", "control_folder"):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -128,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Celery:
 @signals.worker_init.connect
 @signals.beat_init.connect
 def _configure_process(sender: Any = None, **_kwargs: Any) -> None:
-    from worker.bootstrap import configure_process
+    from services.bootstrap import configure_process
 
     # The settings the app was built with (a test's, or the process's for `celery -A worker`).
     app = getattr(sender, "app", None)
