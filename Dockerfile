@@ -7,6 +7,7 @@ WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY worker ./worker
 COPY tasks ./tasks
+COPY services ./services
 COPY planner ./planner
 COPY sync ./sync
 COPY integrations ./integrations

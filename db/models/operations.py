@@ -81,6 +81,12 @@ class IntegrationSettings(TimestampMixin, Base):
 
     user: Mapped[User] = relationship(back_populates="integration")
 
+    @property
+    def notion_data_source(self) -> str | None:
+        """The data source our pages live in: the one the schema was prepared for (the property
+        map is what every Notion call is built from, so it is the one source of truth)."""
+        return (self.notion_property_map or {}).get("data_source_id")
+
 
 class AssessmentFeed(TimestampMixin, Base):
     """An LMS calendar feed (Canvas, Moodle, Blackboard). Its URL holds a secret token."""

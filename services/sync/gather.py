@@ -26,6 +26,7 @@ class Gathered:
 
     busy: list[BusyInterval] | None = None
     google_calendar_id: str | None = None
+    notion_data_source_id: str | None = None
     changes: ChangeSet | None = None
     notion_pages: list[RemotePage] | None = None
     notion_watermark: datetime | None = None
@@ -49,7 +50,7 @@ def notion_for(
 ) -> NotionClient | None:
     if not integration.notion_enabled or integration.notion_health != IntegrationHealth.OK:
         return None
-    if not integration.notion_property_map.get("data_source_id"):
+    if not integration.notion_data_source:
         report.errors.append(
             RecordedError(
                 Provider.NOTION,
@@ -74,7 +75,13 @@ def gather(
     settings: Settings,
     report: SyncReport,
 ) -> Gathered:
-    pulled = Gathered(busy=[] if not integration.google_calendar_enabled else None)
+    # The study calendar and the data source are resolved here, once; later steps read them
+    # from what was gathered.
+    pulled = Gathered(
+        busy=[] if not integration.google_calendar_enabled else None,
+        google_calendar_id=integration.google_calendar_id,
+        notion_data_source_id=integration.notion_data_source,
+    )
     horizon_end = now + timedelta(days=settings.sync_horizon_days)
     if google is not None:
         try:
@@ -96,7 +103,8 @@ def gather(
             token = google.refreshed_token
             pulled.google_token = (token.access_token, token.expiry)
     if notion is not None and integration.notion_two_way_sync:
-        data_source_id = integration.notion_property_map["data_source_id"]
+        data_source_id = pulled.notion_data_source_id
+        assert data_source_id is not None  # notion_for() gives no client without one
         try:
             pages = notion.query_changed_since(data_source_id, integration.notion_watermark)
             pulled.notion_pages = pages

@@ -67,7 +67,7 @@ def notion_client(settings: Settings, integration: IntegrationSettings) -> Notio
             operation="credentials",
         )
     schema = None
-    if integration.notion_property_map.get("data_source_id"):
+    if integration.notion_data_source:
         schema = PreparedSchema.from_dict(integration.notion_property_map)
     return NotionClient(
         settings.notion_base_url,

@@ -367,7 +367,7 @@ def push(
     pending: set[str],
 ) -> None:
     """Send what the write step left dirty; a remote with nothing pending costs nothing."""
-    calendar_id = gathered.google_calendar_id or integration.google_calendar_id
+    calendar_id = gathered.google_calendar_id
     if (
         "google" in pending
         and google is not None
@@ -380,7 +380,7 @@ def push(
         except IntegrationError as exc:
             report.errors.append(RecordedError(Provider.GOOGLE, "push", exc))
     if notion is not None and "notion" in pending:
-        data_source_id = integration.notion_property_map.get("data_source_id")
+        data_source_id = gathered.notion_data_source_id
         if data_source_id:
             due, topics = _notion_extras(engine, user_id)
             try:

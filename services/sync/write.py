@@ -40,7 +40,7 @@ def write(
     with session_scope(engine) as session:
         rows = UserRows.load(session, user_id)
         mirrors = Mirrors(
-            google_calendar_id=gathered.google_calendar_id or integration.google_calendar_id
+            google_calendar_id=gathered.google_calendar_id
             if integration.google_calendar_enabled
             else None,
             notion_database_id=integration.notion_database_id

@@ -19,16 +19,8 @@ BUDGET = 15  # issue 7's target, the database lease lock included
 
 @contextmanager
 def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def before(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0])
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with counting_text(engine) as statements:
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def no_op_statements(student: Student) -> int:
@@ -62,3 +54,26 @@ def test_a_no_op_sync_stays_within_the_budget_whatever_the_number_of_tasks(
             )
     many = no_op_statements(student)
     assert many == few
+
+
+def test_a_sync_reads_the_task_rows_once(student: Student) -> None:
+    """The rows the reconcile step compares are the ones the planner's inputs come from."""
+    student.sync()
+    with counting_text(student.engine) as statements:
+        student.sync()
+    task_reads = [s for s in statements if s.startswith("SELECT") and "FROM study_tasks" in s]
+    assert len(task_reads) == 1, task_reads
+
+
+@contextmanager
+def counting_text(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def before(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
