@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.models import IntegrationSettings, utcnow
 
@@ -54,7 +56,11 @@ class UserLock:
     @contextmanager
     def _lease(self, user_id: uuid.UUID) -> Iterator[bool]:
         owner = uuid.uuid4().hex
-        acquired = take_lease(self.engine, user_id, owner, utcnow(), timedelta(seconds=self.ttl_s))
+        ttl = timedelta(seconds=self.ttl_s)
+        acquired = take_lease(self.engine, user_id, owner, utcnow(), ttl)
+        if not acquired and _add_missing_row(self.engine, user_id):
+            # A first sync: the lease lives in the integration row, which did not exist yet.
+            acquired = take_lease(self.engine, user_id, owner, utcnow(), ttl)
         try:
             yield acquired
         finally:
@@ -86,3 +92,20 @@ def take_lease(
             .values(sync_lock_owner=owner, sync_lock_expires_at=now + ttl)
         )
         return result.rowcount == 1
+
+
+def _add_missing_row(engine: Engine, user_id: uuid.UUID) -> bool:
+    """Create the user's integration row if there is none; True when it was missing (two first
+    syncs may race here: the loser's insert fails and it sees the row)."""
+    with engine.begin() as conn:
+        exists = conn.scalar(
+            select(IntegrationSettings.id).where(IntegrationSettings.user_id == user_id)
+        )
+    if exists is not None:
+        return False
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(IntegrationSettings(user_id=user_id))
+    except IntegrityError:
+        pass
+    return True

@@ -9,7 +9,8 @@ end here. Rules it keeps:
 - a provider failure is recorded (`sync_errors`, the row's `sync_error`) and does not stop the
   other provider; without trustworthy busy times (freebusy failed) nothing is re-planned;
 - the safety valve: a remote that suddenly lists none of our items deletes nothing;
-- a dry run writes nothing at all: no run row, no integration row, no pushes.
+- a dry run writes nothing at all (no run row, no integration row, no pushes) and takes no
+  lock.
 """
 
 from __future__ import annotations
@@ -44,15 +45,17 @@ def sync_user(
     now: datetime | None = None,
     options: SyncOptions = DEFAULT_OPTIONS,
 ) -> SyncReport:
+    now = now or datetime.now(UTC)
+    if options.dry_run:
+        # Writes nothing anywhere, so it needs no lock and may run beside a real sync.
+        return _sync_locked(engine, settings, user_id, now, options)
     # Outlives the task's hard time limit: a sync killed by the limit still holds it to the end.
     lock = UserLock(engine, settings.effective_redis_url, ttl_s=2 * settings.task_time_limit_s)
     with lock.hold(user_id) as held:
         if not held:
-            report = SyncReport(user_id, SyncOutcome.SKIPPED)
-            if not options.dry_run:
-                record_skipped(engine, user_id, options)
-            return report
-        return _sync_locked(engine, settings, user_id, now or datetime.now(UTC), options)
+            record_skipped(engine, user_id, options)
+            return SyncReport(user_id, SyncOutcome.SKIPPED)
+        return _sync_locked(engine, settings, user_id, now, options)
 
 
 def _sync_locked(
@@ -101,9 +104,8 @@ def _sync_locked(
 def _user_and_integration(
     session: Session, user_id: uuid.UUID, *, create: bool
 ) -> tuple[str, IntegrationSettings]:
-    """The user's time zone and a detached copy of their integration row, in one query. A
-    user without one gets one created, except in a dry run: there a transient stand-in (nothing
-    enabled) is used and nothing is added."""
+    """The user's time zone and a detached copy of their integration row, in one query. A user
+    without one gets one; a dry run uses a transient stand-in (nothing enabled) instead."""
     found = session.execute(
         select(User.timezone, IntegrationSettings)
         .outerjoin(IntegrationSettings, IntegrationSettings.user_id == User.id)
