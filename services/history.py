@@ -245,3 +245,28 @@ def as_rows(tasks: list[StudyTask], courses: dict[uuid.UUID, str]) -> list[dict[
         }
         for t in tasks
     ]
+
+
+def progress_report(
+    session: Session, user: User, course_code: str | None, *, now: datetime
+) -> list[dict[str, Any]]:
+    """Each course's path (recomputed now) with names: what `progress` and the API show."""
+    query = select(StudyPath, Course).join(Course).where(StudyPath.user_id == user.id)
+    if course_code:
+        query = query.where(Course.code == course_code)
+    rows: list[dict[str, Any]] = []
+    for path, the_course in session.execute(query.order_by(Course.code)).all():
+        result = refresh_path(session, path, now=now)
+        names = {str(t.id): t.name for t in the_course.topics}
+        rows.append(
+            {
+                "course": the_course.code,
+                "status": result.status,
+                "percent_complete": round(result.percent_complete, 1),
+                "current_topic": names.get(result.current_topic_id or ""),
+                "completed_topics": [names[t] for t in result.completed_topic_ids],
+                "path": [names[t] for t in result.ordered_topic_ids],
+                "assessment_results": path.assessment_results,
+            }
+        )
+    return rows

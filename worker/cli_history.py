@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from db.enums import Difficulty
-from db.models import Course, StudyPath
+from db.models import Course
 from planner.lifecycle import TaskStatus
 from planner.problems import InvalidInput
 from services import catalog, history
@@ -37,26 +37,9 @@ def progress_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Progress through each course's learning path (derived from tasks and mastery)."""
-    rows: list[dict[str, Any]] = []
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
-        query = select(StudyPath, Course).join(Course).where(StudyPath.user_id == student.id)
-        if course:
-            query = query.where(Course.code == course)
-        for path, the_course in session.execute(query.order_by(Course.code)).all():
-            result = history.refresh_path(session, path, now=now_utc())
-            names = {str(t.id): t.name for t in the_course.topics}
-            rows.append(
-                {
-                    "course": the_course.code,
-                    "status": result.status,
-                    "percent_complete": round(result.percent_complete, 1),
-                    "current_topic": names.get(result.current_topic_id or ""),
-                    "completed_topics": [names[t] for t in result.completed_topic_ids],
-                    "path": [names[t] for t in result.ordered_topic_ids],
-                    "assessment_results": path.assessment_results,
-                }
-            )
+        rows = history.progress_report(session, student, course, now=now_utc())
     if as_json:
         console.print_json(json.dumps(rows))
         return

@@ -13,12 +13,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from db.enums import IntegrationHealth
-from db.models import Course, IntegrationSettings, StudyTask, SyncError, SyncRun
+from db.models import IntegrationSettings
 from db.session import get_engine, session_scope
-from planner.lifecycle import TaskStatus
 from planner.problems import InvalidInput
 from services import catalog
 from services.dispatch import claim_due_users
+from services.status import current_plan, sync_status
 from services.sync.run import SyncOptions, SyncReport, sync_user
 from worker.cli_common import UserOpt, console, start, unit_of_work
 
@@ -165,56 +165,40 @@ def status_cmd(
 ) -> None:
     """Last sync runs, open sync errors, integrations needing attention."""
     with unit_of_work() as session:
-        runs_q = select(SyncRun).order_by(SyncRun.started_at.desc()).limit(limit)
-        errors_q = (
-            select(SyncError)
-            .where(SyncError.resolved_at.is_(None))
-            .order_by(SyncError.created_at.desc())
-            .limit(limit)
+        uid = catalog.find_user(session, user).id if user is not None else None
+        status = sync_status(session, uid, limit=limit)
+    runs = Table("started (UTC)", "user", "outcome", "ms", "counts", title="sync runs")
+    for run in status.runs:
+        runs.add_row(
+            run.started_at.isoformat(timespec="seconds"),
+            str(run.user_id)[:8],
+            run.outcome,
+            str(run.duration_ms or ""),
+            ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())),
         )
-        attention_q = select(IntegrationSettings).where(
-            (IntegrationSettings.google_health != IntegrationHealth.OK)
-            | (IntegrationSettings.notion_health != IntegrationHealth.OK)
+    errors = Table(
+        "when (UTC)",
+        "user",
+        "provider",
+        "operation",
+        "status",
+        "retry",
+        "message",
+        title="open sync errors",
+    )
+    for e in status.errors:
+        errors.add_row(
+            e.created_at.isoformat(timespec="seconds"),
+            str(e.user_id)[:8],
+            e.provider,
+            e.operation,
+            str(e.http_status or e.error_code or ""),
+            "yes" if e.retryable else "no",
+            e.message[:120],
         )
-        if user is not None:
-            uid = catalog.find_user(session, user).id
-            runs_q = runs_q.where(SyncRun.user_id == uid)
-            errors_q = errors_q.where(SyncError.user_id == uid)
-            attention_q = attention_q.where(IntegrationSettings.user_id == uid)
-        runs = Table("started (UTC)", "user", "outcome", "ms", "counts", title="sync runs")
-        for run in session.scalars(runs_q):
-            runs.add_row(
-                run.started_at.isoformat(timespec="seconds"),
-                str(run.user_id)[:8],
-                run.outcome.value,
-                str(run.duration_ms or ""),
-                ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())),
-            )
-        errors = Table(
-            "when (UTC)",
-            "user",
-            "provider",
-            "operation",
-            "status",
-            "retry",
-            "message",
-            title="open sync errors",
-        )
-        for e in session.scalars(errors_q):
-            errors.add_row(
-                e.created_at.isoformat(timespec="seconds"),
-                str(e.user_id)[:8],
-                e.provider.value,
-                e.operation,
-                str(e.http_status or e.error_code or ""),
-                "yes" if e.retryable else "no",
-                e.message[:120],
-            )
-        attention = Table("user", "google", "notion", title="integrations needing attention")
-        for row in session.scalars(attention_q):
-            attention.add_row(
-                str(row.user_id)[:8], row.google_health.value, row.notion_health.value
-            )
+    attention = Table("user", "google", "notion", title="integrations needing attention")
+    for row in status.attention:
+        attention.add_row(str(row.user_id)[:8], row.google, row.notion)
     console.print(runs)
     console.print(errors)
     console.print(attention)
@@ -226,43 +210,8 @@ def plan_cmd(
 ) -> None:
     """The current plan: scheduled tasks with the reason for each."""
     with unit_of_work() as session:
-        student = catalog.find_user(session, user)
-        courses = {
-            c.id: c.code
-            for c in session.scalars(select(Course).where(Course.user_id == student.id))
-        }
-        tasks = list(
-            session.scalars(
-                select(StudyTask)
-                .where(
-                    StudyTask.user_id == student.id,
-                    StudyTask.status.in_(
-                        (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.PENDING)
-                    ),
-                )
-                .order_by(StudyTask.scheduled_start)
-            )
-        )
-        rows: list[dict[str, Any]] = [
-            {
-                "id": str(t.id),
-                "start": t.scheduled_start.isoformat() if t.scheduled_start else None,
-                "end": t.scheduled_end.isoformat() if t.scheduled_end else None,
-                "course": courses.get(t.course_id, ""),
-                "title": t.title,
-                "status": t.status.value,
-                "pinned": t.is_pinned,
-                "priority": round(t.priority_score, 3),
-                "reason": t.plan_reason,
-            }
-            for t in tasks
-        ]
-        last = session.scalars(
-            select(SyncRun)
-            .where(SyncRun.user_id == student.id, SyncRun.finished_at.is_not(None))
-            .order_by(SyncRun.started_at.desc())
-        ).first()
-        at_risk = list(last.details.get("at_risk", [])) if last is not None else []
+        current = current_plan(session, catalog.find_user(session, user).id)
+    rows, at_risk = current.tasks, current.at_risk
     if as_json:
         print(json.dumps({"tasks": rows, "at_risk": at_risk}, indent=2))
         return
@@ -270,7 +219,7 @@ def plan_cmd(
     for item in at_risk:
         label = "later" if item["reason_code"] == "after_horizon" else "[yellow]at risk[/]"
         console.print(f"{label}: {item['minutes_missing']} min — {item['reason']}")
-    if last is None:
+    if current.last_sync_at is None:
         console.print("no sync has run yet: 'studyplanner sync --user …' plans and pushes")
 
 

@@ -1,0 +1,150 @@
+"""What admins and students look at: recent sync runs, open sync errors, integrations that need
+someone, and the current plan with its at-risk work. Plain values, for the CLI and the API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.enums import IntegrationHealth
+from db.models import Course, IntegrationSettings, StudyTask, SyncError, SyncRun
+from planner.vocabulary import TaskStatus
+
+PLANNED = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    started_at: datetime
+    finished_at: datetime | None
+    trigger: str
+    outcome: str
+    duration_ms: int | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    created_at: datetime
+    provider: str
+    operation: str
+    http_status: int | None
+    error_code: str | None
+    retryable: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    user_id: uuid.UUID
+    google: str
+    notion: str
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    runs: list[RunView]
+    errors: list[ErrorView]
+    attention: list[AttentionView]
+
+
+def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> SyncStatus:
+    """The latest runs and open errors (of one user, or of everyone for an admin)."""
+    runs_q = select(SyncRun).order_by(SyncRun.started_at.desc()).limit(limit)
+    errors_q = (
+        select(SyncError)
+        .where(SyncError.resolved_at.is_(None))
+        .order_by(SyncError.created_at.desc())
+        .limit(limit)
+    )
+    attention_q = select(IntegrationSettings).where(
+        (IntegrationSettings.google_health != IntegrationHealth.OK)
+        | (IntegrationSettings.notion_health != IntegrationHealth.OK)
+    )
+    if user_id is not None:
+        runs_q = runs_q.where(SyncRun.user_id == user_id)
+        errors_q = errors_q.where(SyncError.user_id == user_id)
+        attention_q = attention_q.where(IntegrationSettings.user_id == user_id)
+    return SyncStatus(
+        runs=[
+            RunView(
+                r.id,
+                r.user_id,
+                r.started_at,
+                r.finished_at,
+                r.trigger,
+                r.outcome.value,
+                r.duration_ms,
+                dict(r.counts),
+            )
+            for r in session.scalars(runs_q)
+        ],
+        errors=[
+            ErrorView(
+                e.id,
+                e.user_id,
+                e.created_at,
+                e.provider.value,
+                e.operation,
+                e.http_status,
+                e.error_code,
+                e.retryable,
+                e.message,
+            )
+            for e in session.scalars(errors_q)
+        ],
+        attention=[
+            AttentionView(row.user_id, row.google_health.value, row.notion_health.value)
+            for row in session.scalars(attention_q)
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class CurrentPlan:
+    """The planned tasks in time order and the at-risk work of the last finished sync."""
+
+    tasks: list[dict[str, Any]]
+    at_risk: list[dict[str, Any]]
+    last_sync_at: datetime | None
+
+
+def current_plan(session: Session, user_id: uuid.UUID) -> CurrentPlan:
+    courses = {
+        c.id: c.code for c in session.scalars(select(Course).where(Course.user_id == user_id))
+    }
+    tasks = session.scalars(
+        select(StudyTask)
+        .where(StudyTask.user_id == user_id, StudyTask.status.in_(PLANNED))
+        .order_by(StudyTask.scheduled_start)
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": str(t.id),
+            "start": t.scheduled_start.isoformat() if t.scheduled_start else None,
+            "end": t.scheduled_end.isoformat() if t.scheduled_end else None,
+            "course": courses.get(t.course_id, ""),
+            "title": t.title,
+            "status": t.status.value,
+            "pinned": t.is_pinned,
+            "priority": round(t.priority_score, 3),
+            "reason": t.plan_reason,
+        }
+        for t in tasks
+    ]
+    last = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.user_id == user_id, SyncRun.finished_at.is_not(None))
+        .order_by(SyncRun.started_at.desc())
+    ).first()
+    at_risk = list(last.details.get("at_risk", [])) if last is not None else []
+    return CurrentPlan(rows, at_risk, last.finished_at if last is not None else None)
