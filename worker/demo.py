@@ -293,7 +293,7 @@ def show_runs(runs: list[SyncRun], console: Console) -> None:
 
 
 def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:
-    from worker.demo_student import COURSES
+    from worker.demo_courses import COURSES
     from worker.weekview import (
         WeekBlock,
         busy_blocks,
