@@ -74,6 +74,7 @@ class EventSource(StrEnum):
     NOTION = "notion"
     CLI = "cli"
     SYSTEM = "system"
+    API = "api"  # the HTTP API (a front end, the curriculum orchestrator, a portal)
 
 
 _S = TaskStatus

@@ -273,3 +273,22 @@ def _copy_plan(task: StudyTask, planned: PlannedTask) -> None:
     task.scheduled_end = planned.scheduled_end
     task.priority_score = planned.priority_score
     task.expected_mastery_gain = planned.expected_mastery_gain
+
+
+def adopt_unmirrored(rows: UserRows, mirrors: Mirrors, *, now: datetime) -> int:
+    """Open tasks still ahead that no remote shows yet — issued by another system through the
+    API, or made before an account was connected — get their mirrors now."""
+    adopted = 0
+    for task in rows.tasks.values():
+        if task.status not in (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS):
+            continue
+        if task.scheduled_end is None or task.scheduled_end <= now:
+            continue
+        missing_block = mirrors.google_calendar_id is not None and task.id not in rows.blocks
+        missing_page = mirrors.notion_database_id is not None and task.id not in rows.pages
+        if missing_block:
+            mark_google_dirty(rows, task, mirrors)
+        if missing_page:
+            mark_notion_dirty(rows, task, mirrors)
+        adopted += missing_block or missing_page
+    return adopted

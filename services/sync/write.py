@@ -18,7 +18,7 @@ from db.user_rows import UserRows
 from integrations.errors import NeedsReauthError, NotFoundError
 from planner.core import plan
 from services.settings import Settings
-from services.sync.apply import Mirrors, apply_decisions, apply_plan_writes
+from services.sync.apply import Mirrors, adopt_unmirrored, apply_decisions, apply_plan_writes
 from services.sync.decide import Observed, decide, observe
 from services.sync.gather import Gathered
 from services.sync.report import RecordedError, SyncOptions, SyncReport
@@ -82,6 +82,13 @@ def write(
             report.add("at_risk", len(the_plan.at_risk))
         else:
             report.add("plan_skipped", 1)
+        adopted = adopt_unmirrored(rows, mirrors, now=now)
+        if adopted:
+            report.add("tasks_adopted", adopted)
+            # New mirror rows of tasks the plan did not touch join the session here.
+            for mirror in [*rows.blocks.values(), *rows.pages.values()]:
+                if mirror not in session:
+                    session.add(mirror)
 
         session.execute(
             update(IntegrationSettings)
