@@ -39,6 +39,20 @@ TEST_DATABASE_URL = os.environ.get("STUDYPLANNER_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("STUDYPLANNER_TEST_REDIS_URL")
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_CHROMIUM = os.environ.get("STUDYPLANNER_REQUIRE_CHROMIUM") == "1"
+
+
+def require_chromium() -> Path:
+    """Debian's Chromium for a browser test: skipped on a user's machine without it, a failure
+    in CI (which installs it)."""
+    if not CHROMIUM.is_file():
+        if REQUIRE_CHROMIUM:
+            pytest.fail("Chromium is required (STUDYPLANNER_REQUIRE_CHROMIUM=1) but missing")
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
 def service_unavailable(reason: str) -> None:
     """Skip on a user's machine; fail in CI, where every service must be there."""
     if REQUIRE_SERVICES:

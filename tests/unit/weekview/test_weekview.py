@@ -14,8 +14,8 @@ import pytest
 
 from planner.values import AtRisk, Plan, PlannedTask
 from planner.vocabulary import Difficulty, TaskType
+from tests.conftest import require_chromium
 from worker.weekview import (
-    CHROMIUM,
     DAY_START_HOUR,
     HOUR_PX,
     WeekBlock,
@@ -325,8 +325,8 @@ def test_html_to_png_says_false_without_chromium(tmp_path: Path) -> None:
     assert not (tmp_path / "w.png").exists()
 
 
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="headless Chromium is not installed")
 def test_html_to_png_renders_the_page_when_chromium_is_there(tmp_path: Path) -> None:
+    require_chromium()
     page = write_week_view(tmp_path / "w.html", render([study("x", at(WEEK, 18))]))
     assert html_to_png(page, tmp_path / "w.png") is True
     header = (tmp_path / "w.png").read_bytes()[:24]
