@@ -9,33 +9,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
-from rich.progress import Progress
-from sqlalchemy import select
 
-from db.enums import AssessmentType, Difficulty
-from db.models import Assessment
 from planner.problems import InvalidInput
-from services import catalog
-from services.ingest.feeds import add_feed, refresh_feed
-from services.ingest.imports import import_assessments, import_courses, import_grades, import_topics
-from services.performance import record_performance
-from services.schemas import (
-    AssessmentIn,
-    CourseIn,
-    PerformanceIn,
-    PreferencesIn,
-    TopicIn,
-    TopicResult,
-    UserIn,
-)
+from planner.vocabulary import AssessmentType, Difficulty
 from worker.cli_common import (
     CourseOpt,
     UserOpt,
     console,
     now_utc,
     parse_when,
+    real_console,
     unit_of_work,
     validated,
 )
@@ -66,6 +49,11 @@ def user_add(
     break_minutes: Annotated[int | None, typer.Option(help="Break, 5–60.")] = None,
 ) -> None:
     """Add a student (or update one with the same email)."""
+    import yaml
+
+    from services import catalog
+    from services.schemas import PreferencesIn, UserIn
+
     prefs_data: dict[str, Any] = {}
     if preferences is not None:
         try:
@@ -104,6 +92,9 @@ def course_add(
     ] = False,
 ) -> None:
     """Add a course (or update the one with the same code)."""
+    from services import catalog
+    from services.schemas import CourseIn
+
     data = validated(
         CourseIn,
         {
@@ -134,6 +125,9 @@ def topic_add(
     ] = None,
 ) -> None:
     """Add a topic; prerequisites must exist and must not form a cycle."""
+    from services import catalog
+    from services.schemas import TopicIn
+
     data = validated(
         TopicIn,
         {
@@ -175,6 +169,9 @@ def assessment_add(
     ] = None,
 ) -> None:
     """Add an assessment (or update the one with the same name)."""
+    from services import catalog
+    from services.schemas import AssessmentIn
+
     weights = {k: v for k, v in split_pairs(topic, "topic").items()}
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
@@ -212,6 +209,14 @@ def performance_add(
     ] = None,
 ) -> None:
     """Record a scored result; the mastery of every topic in it is updated in the same step."""
+    from pydantic import ValidationError
+    from sqlalchemy import select
+
+    from db.models import Assessment
+    from services import catalog
+    from services.performance import record_performance
+    from services.schemas import PerformanceIn, TopicResult
+
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
         the_course = catalog.find_course(session, student, course)
@@ -270,12 +275,18 @@ def performance_add(
 Importer = Callable[..., Any]
 
 
-def run_import(user: str, file: Path, importer: Importer, **kwargs: Any) -> None:
+def run_import(user: str, file: Path, kind: str, **kwargs: Any) -> None:
+    from rich.progress import Progress
+
+    from services import catalog
+    from services.ingest import imports
+
+    importer: Importer = getattr(imports, f"import_{kind}")
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise InvalidInput.single(f"cannot read {file}: {exc.strerror}", "file") from None
-    with unit_of_work() as session, Progress(console=console, transient=True) as bar:
+    with unit_of_work() as session, Progress(console=real_console(console), transient=True) as bar:
         job = bar.add_task(f"importing {file.name}", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -294,25 +305,25 @@ FileArg = Annotated[Path, typer.Argument(help="The CSV file (format in the READM
 @import_app.command("courses")
 def import_courses_cmd(file: FileArg, user: UserOpt) -> None:
     """name,code,semester,start_date,end_date[,instructor,credit_hours,color,…]"""
-    run_import(user, file, import_courses)
+    run_import(user, file, "courses")
 
 
 @import_app.command("topics")
 def import_topics_cmd(file: FileArg, user: UserOpt) -> None:
     """course_code,name[,difficulty,order_index,prerequisites,description]"""
-    run_import(user, file, import_topics)
+    run_import(user, file, "topics")
 
 
 @import_app.command("assessments")
 def import_assessments_cmd(file: FileArg, user: UserOpt) -> None:
     """course_code,name,type,weight_percent,due,estimated_duration_min[,max_score,topics,…]"""
-    run_import(user, file, import_assessments)
+    run_import(user, file, "assessments")
 
 
 @import_app.command("grades")
 def import_grades_cmd(file: FileArg, user: UserOpt) -> None:
     """assessment_name,score,max_score,date[,course_code,topics,time_spent_min,attempt]"""
-    run_import(user, file, import_grades, now=now_utc())
+    run_import(user, file, "grades", now=now_utc())
 
 
 @feed_app.command("add")
@@ -325,6 +336,9 @@ def feed_add(
     ] = None,
 ) -> None:
     """Register a feed and import it now; a periodic task refreshes it afterwards."""
+    from services import catalog
+    from services.ingest.feeds import add_feed, refresh_feed
+
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
         default = catalog.find_course(session, student, course).id if course else None
@@ -338,7 +352,11 @@ def feed_add(
 @feed_app.command("refresh")
 def feed_refresh(user: UserOpt) -> None:
     """Fetch and import every feed of a student now."""
+    from sqlalchemy import select
+
     from db.models import AssessmentFeed
+    from services import catalog
+    from services.ingest.feeds import refresh_feed
 
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
