@@ -146,13 +146,27 @@ def keys_rotate() -> None:
 @app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the round trip.")] = 90.0,
+    keep_running: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the worker and both emulators running afterwards (Ctrl-C stops them), "
+            "to go on with 'sync' and 'flower'."
+        ),
+    ] = False,
 ) -> None:
-    """Run the whole loop on the embedded default: migrate SQLite, start a real worker with
-    beat on the folder broker, and show a periodic task's round trip."""
+    """The whole product on a seeded student (Maya Chen) in <var>/demo: both emulators, a real
+    worker with beat, two syncs with her edits in between, the plan and a week view; then the
+    exact lines to go on from the command line on the same data."""
+    from services.settings import get_settings
     from worker.demo import run_demo
 
-    settings = start()
-    ok = run_demo(settings, console=console, timeout_s=timeout)
+    try:
+        # Not start(): that would make ./var's own key and broker folders, which the demo's
+        # separate data folder never uses.
+        settings = get_settings()
+    except ValueError as exc:
+        raise UserError(f"configuration: {exc}") from exc
+    ok = run_demo(settings, console=console, timeout_s=timeout, keep_running=keep_running)
     if not ok:
         raise typer.Exit(1)
 

@@ -16,6 +16,7 @@ from worker.cli_common import (
     CourseOpt,
     UserOpt,
     console,
+    local_time,
     now_utc,
     parse_when,
     real_console,
@@ -76,6 +77,50 @@ def user_add(
         outcome = catalog.upsert_user(session, data, prefs)
     verb = "added" if outcome.created else "updated" if outcome.changed else "unchanged"
     console.print(f"user {email} {verb} (id {outcome.id})")
+
+
+@user_app.command("list")
+def user_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Every student: id (any unique start of it works as --user), email, zone, connections."""
+    import json
+
+    from rich.table import Table
+
+    from services import catalog
+
+    with unit_of_work() as session:
+        users = catalog.list_users(session)
+    if as_json:
+        rows = [
+            {
+                "id": str(u.id),
+                "email": u.email,
+                "name": u.full_name,
+                "timezone": u.timezone,
+                "courses": u.courses,
+                "google": u.google,
+                "notion": u.notion,
+                "last_sync_at": u.last_sync_at.isoformat() if u.last_sync_at else None,
+            }
+            for u in users
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(
+        "id", "email", "name", "time zone", "courses", "connected", "last sync (their time)",
+        title="students",
+    )  # fmt: skip
+    for u in users:
+        connected = ", ".join(n for n, on in (("Google", u.google), ("Notion", u.notion)) if on)
+        table.add_row(
+            str(u.id), u.email, u.full_name, u.timezone, str(u.courses), connected or "—",
+            local_time(u.last_sync_at, u.timezone),
+        )  # fmt: skip
+    console.print(table)
+    if not users:
+        console.print("no students yet: 'studyplanner user add --email … --name …'")
 
 
 @course_app.command("add")
