@@ -13,7 +13,7 @@ COPY sync ./sync
 COPY integrations ./integrations
 COPY db ./db
 COPY migrations ./migrations
-RUN pip install . "flower>=2.0" && useradd --create-home --uid 10001 studyplanner
+RUN pip install ".[flower]" && useradd --create-home --uid 10001 studyplanner
 
 USER studyplanner
 ENV STUDYPLANNER_VAR_DIR=/home/studyplanner/var

@@ -153,8 +153,59 @@ def test_a_new_user_from_the_demo_to_the_command_line(
     unknown = run_cli("plan", "--user", "0000ffff", cwd=home, env=env)
     assert unknown.returncode == 2 and "studyplanner user list" in unknown.stderr
 
+    # With the demo kept running, the second shell syncs against its emulators ...
+    synced = " ".join(cli(home, env, "sync", "--user", "maya.chen@example.edu").split())
+    assert synced.startswith("ok")
+    # ... and watches its worker in Flower, on the folder broker.
+    watch_in_flower(home, env, demo_dir)
+
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
+
+
+def watch_in_flower(home: Path, env: dict[str, str], demo_dir: Path) -> None:
+    from tests.e2e.test_flower import free_port, http_get
+
+    port = free_port()
+    log = home / "flower.out"
+    own = ("STUDYPLANNER_", "FLOWER_")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    with log.open("w") as sink:
+        flower = subprocess.Popen(
+            [STUDYPLANNER, "flower", "--port", str(port)],
+            cwd=home, env={**full_env, **env, "COLUMNS": "200"}, stdout=sink,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    table = demo_dir / "broker" / "control" / "celeryev.exchange"
+    before = table.read_text() if table.exists() else "[]"
+    try:
+        deadline = time.monotonic() + 60
+        workers: dict[str, bool] = {}
+        while not any(host.startswith("demo@") and up for host, up in workers.items()):
+            assert flower.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no worker in Flower:\n{log.read_text()}"
+            time.sleep(0.5)
+            printed = " ".join(log.read_text().split())
+            if "password " not in printed:
+                continue
+            password = printed.split("password ", 1)[1].split()[0]
+            assert f"http://localhost:{port}/" in printed and "user admin" in printed
+            try:
+                reply = http_get(
+                    f"http://127.0.0.1:{port}/api/workers?status=true", auth=("admin", password)
+                )
+            except OSError:  # not listening yet
+                continue
+            workers = reply.json() if reply.status == 200 else {}
+        # The one page the folder broker cannot feed, as the command says.
+        assert http_get(f"http://127.0.0.1:{port}/broker", auth=("admin", password)).status == 404
+        assert "Broker page (queue lengths) needs Redis" in " ".join(log.read_text().split())
+        assert http_get(f"http://127.0.0.1:{port}/api/workers").status == 401
+    finally:
+        flower.send_signal(signal.SIGTERM)
+        flower.wait(timeout=30)
+    # Flower's event queue is unbound when it stops: workers stop writing events for it.
+    assert json.loads(table.read_text()) == json.loads(before)
 
 
 def test_a_data_folder_keeps_one_key(home: Path) -> None:
