@@ -12,6 +12,7 @@ COPY planner ./planner
 COPY sync ./sync
 COPY integrations ./integrations
 COPY db ./db
+COPY emulators ./emulators
 COPY migrations ./migrations
 # The data folder exists in the image and belongs to the app user: a named volume mounted there
 # (beat's schedule) starts with this owner, so the non-root process can write it.

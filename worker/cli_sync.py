@@ -262,7 +262,7 @@ def emulate_google(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
 ) -> None:
     """A Google Calendar v3 emulator (state in memory; GET /_admin/state dumps it)."""
-    from integrations.emulators.google import serve
+    from emulators.google import serve
 
     serve("127.0.0.1", port)
 
@@ -272,7 +272,7 @@ def emulate_notion(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8766,
 ) -> None:
     """A Notion API (2025-09-03) emulator (state in memory; GET /_admin/state dumps it)."""
-    from integrations.emulators.notion import serve
+    from emulators.notion import serve
 
     serve("127.0.0.1", port)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from tests.e2e.cli import STUDYPLANNER, run_cli
 from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
