@@ -165,10 +165,11 @@ def demo(
 
 def main() -> None:
     from db.problems import InvalidInput
-    from worker import cli_data, cli_sync
+    from worker import cli_api, cli_data, cli_sync
 
     cli_data.register(app)
     cli_sync.register(app)
+    cli_api.register(app)
     try:
         app()
     except UserError as exc:
