@@ -40,7 +40,7 @@ def api_settings(var_dir: Path, database_url: str, **overrides: Any) -> Settings
         "api_health_cache_s": 0,
     }
     values.update(overrides)
-    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **values)
     ensure_broker_folders(settings)
     return settings
 
