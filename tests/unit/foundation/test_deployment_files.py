@@ -31,13 +31,16 @@ def service_env(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_and_roles(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "worker", "beat", "flower"}
+    assert set(services) == {"postgres", "redis", "migrate", "api", "worker", "beat", "flower"}
     assert services["migrate"]["command"] == ["studyplanner", "db", "upgrade"]
     assert services["migrate"]["restart"] == "no"
     assert services["worker"]["command"][:4] == ["celery", "-A", "worker", "worker"]
     assert "-E" in services["worker"]["command"]  # task events for Flower
     assert services["beat"]["command"][:4] == ["celery", "-A", "worker", "beat"]
     assert services["flower"]["command"][:4] == ["celery", "-A", "worker", "flower"]
+    api = services["api"]["command"]
+    assert api[:3] == ["uvicorn", "--factory", "api.app:app_from_env"]
+    assert "--proxy-headers" in api
 
 
 def test_worker_scales_and_beat_does_not(compose: dict[str, Any]) -> None:
@@ -51,12 +54,13 @@ def test_worker_scales_and_beat_does_not(compose: dict[str, Any]) -> None:
 def test_app_services_wait_for_a_migrated_database(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("worker", "beat"):
+    for name in ("api", "worker", "beat"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["redis"]["condition"] == "service_healthy"
-    for name in ("postgres", "redis", "worker", "flower"):
+    for name in ("postgres", "redis", "api", "worker", "flower"):
         assert "healthcheck" in services[name], f"{name} has no healthcheck"
+    assert "/v1/health" in " ".join(services["api"]["healthcheck"]["test"])
 
 
 def test_every_studyplanner_variable_is_a_setting(compose: dict[str, Any]) -> None:
@@ -69,6 +73,8 @@ def test_every_studyplanner_variable_is_a_setting(compose: dict[str, Any]) -> No
     assert app_env["STUDYPLANNER_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert app_env["STUDYPLANNER_BROKER_URL"].startswith("redis://")
     assert "STUDYPLANNER_FERNET_KEYS" in app_env
+    api_env = service_env(compose["services"]["api"])
+    assert api_env["STUDYPLANNER_API_JWT_SECRET"].startswith("${STUDYPLANNER_API_JWT_SECRET:?")
 
 
 def test_flower_requires_basic_auth(compose: dict[str, Any]) -> None:
