@@ -48,7 +48,9 @@ class ApiContext:
     extras: dict[str, Any] = field(default_factory=dict)  # per-app caches (health, ...)
 
 
-def api_context(request: Request) -> ApiContext:
+# Dependencies that do no I/O are `async def`: FastAPI would run a plain `def` in a worker
+# thread, one thread hop per dependency per request.
+async def api_context(request: Request) -> ApiContext:
     ctx = request.app.state.ctx
     assert isinstance(ctx, ApiContext)
     return ctx
@@ -57,7 +59,7 @@ def api_context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(api_context)]
 
 
-def app_settings(ctx: Ctx) -> Settings:
+async def app_settings(ctx: Ctx) -> Settings:
     return ctx.settings
 
 
@@ -111,6 +113,9 @@ def current_principal(
         raise unauthorized("the token names no user of this service")
     if not user.is_active:
         raise unauthorized("the user is not active")
+    # The session's identity map holds rows weakly: keeping the user here lets `owned_user`
+    # (and any route asking for the caller's own row) find it without a second query.
+    session.info["principal_user"] = user
     return Principal(subject=claims.subject, user_id=user.id, is_admin=claims.is_admin)
 
 
@@ -126,7 +131,7 @@ def _find_user(session: Session, settings: Settings, ref: str) -> User | None:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def admin_principal(principal: CurrentPrincipal) -> Principal:
+async def admin_principal(principal: CurrentPrincipal) -> Principal:
     if not principal.is_admin:
         raise not_found()
     return principal
