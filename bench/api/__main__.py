@@ -1,4 +1,4 @@
-"""python -m bench.api [--workers 2] [--requests 4000] [--concurrency 16] [--quick] — the API
+"""python -m bench.api [--workers 2] [--requests 10000] [--concurrency 8] [--quick] — the API
 benchmark; JSON lines on stdout and in bench/api/results.jsonl."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="300 requests: a smoke run.")
     parser.add_argument(
         "--database-url",
