@@ -1,4 +1,4 @@
-# One image for every role (migrate, worker, beat, flower): docker-compose.yml picks the command.
+# One image for every role (migrate, api, worker, beat, flower): docker-compose.yml picks the command.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -14,6 +14,7 @@ COPY integrations ./integrations
 COPY db ./db
 COPY emulators ./emulators
 COPY migrations ./migrations
+COPY api ./api
 # The data folder exists in the image and belongs to the app user: a named volume mounted there
 # (beat's schedule) starts with this owner, so the non-root process can write it.
 RUN pip install ".[flower]" \

@@ -151,13 +151,16 @@ def dockerfile_created_folders() -> dict[str, str]:
 
 def test_services_and_roles(compose: dict[str, Any]) -> None:
     svc = services(compose)
-    assert set(svc) == {"postgres", "redis", "migrate", "worker", "beat", "flower"}
+    assert set(svc) == {"postgres", "redis", "migrate", "api", "worker", "beat", "flower"}
     assert svc["migrate"]["command"] == ["studyplanner", "db", "upgrade"]
     assert svc["migrate"]["restart"] == "no"
     assert svc["worker"]["command"][:4] == ["celery", "-A", "worker", "worker"]
     assert "-E" in svc["worker"]["command"]  # task events for Flower
     assert svc["beat"]["command"][:4] == ["celery", "-A", "worker", "beat"]
     assert svc["flower"]["command"][:4] == ["celery", "-A", "worker", "flower"]
+    api = svc["api"]["command"]
+    assert api[:3] == ["uvicorn", "--factory", "api.app:app_from_env"]
+    assert "--proxy-headers" in api
 
 
 def test_worker_scales_and_beat_does_not(compose: dict[str, Any]) -> None:
@@ -222,10 +225,11 @@ def test_dependencies_wait_for_what_they_need(compose: dict[str, Any]) -> None:
             if rule["condition"] == "service_completed_successfully":
                 assert svc[target].get("restart") == "no", f"{target} must be one-shot"
     assert svc["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("worker", "beat"):
+    for name in ("api", "worker", "beat"):
         depends = svc[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["redis"]["condition"] == "service_healthy"
+    assert "/v1/health" in " ".join(svc["api"]["healthcheck"]["test"])
 
 
 def test_volumes_are_declared_and_writable_where_they_are_used(compose: dict[str, Any]) -> None:
