@@ -109,9 +109,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_notion_webhook_events")),
     )
     with op.batch_alter_table("notion_webhook_events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_notion_webhook_events_received_at", ["received_at"], unique=False
-        )
+        batch_op.create_index("ix_notion_webhook_events_received_at", ["received_at"], unique=False)
 
     with op.batch_alter_table("integration_settings", schema=None) as batch_op:
         batch_op.create_index(

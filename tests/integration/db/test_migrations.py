@@ -69,11 +69,9 @@ def test_push_tables_come_and_go_with_0006(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url, "0006")
     engine = create_engine(empty_database_url)
     inspector = inspect(engine)
-    assert PUSH_TABLES <= set(inspector.get_table_names())
-    channel_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints(
-        "push_channels")} | {tuple(ix["column_names"]) for ix in inspector.get_indexes(
-        "push_channels") if ix["unique"]}  # fmt: skip
-    assert ("channel_id",) in channel_uniques
+    assert set(inspector.get_table_names()) >= PUSH_TABLES
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("push_channels")}
+    assert ("channel_id",) in uniques
     engine.dispose()
 
     migrate.downgrade(empty_database_url, "0005")
