@@ -36,9 +36,10 @@ class PushChannel(TimestampMixin, Base):
     expires_at: Mapped[datetime | None]
     last_message_number: Mapped[int | None] = mapped_column(BigInteger)
     last_notified_at: Mapped[datetime | None]
-    # Set when our own sync changed this calendar: Google must notify us of that change by
-    # then, or the channel is silent (dead) and the student falls back to polling.
-    echo_expected_by: Mapped[datetime | None]
+    # When our own sync started changing this calendar: Google must notify us of that change
+    # (a notification after this instant) within a grace period, or the channel is silent
+    # (dead) and the student falls back to polling.
+    echo_expected_since: Mapped[datetime | None]
     status: Mapped[ChannelStatus] = mapped_column(
         str_enum(ChannelStatus, "channel_status"), default=ChannelStatus.PENDING
     )

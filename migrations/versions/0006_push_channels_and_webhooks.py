@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_message_number", sa.BigInteger(), nullable=True),
         sa.Column("last_notified_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("echo_expected_by", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("echo_expected_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
