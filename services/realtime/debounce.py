@@ -140,8 +140,10 @@ def _insert_new(
             last_reason=reason,
         )
         .on_conflict_do_nothing(index_elements=[SyncRequest.user_id])
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+        .returning(SyncRequest.user_id)
     )
-    return rowcount(session.execute(statement)) == 1
+    return session.execute(statement).first() is not None
 
 
 def rowcount(result: Any) -> int:

@@ -127,8 +127,9 @@ def _store_token(session: Session, token: str, now: datetime) -> bool:
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=[WebhookSecret.provider])
+        .returning(WebhookSecret.provider)
     )
-    return rowcount(session.execute(statement)) == 1
+    return session.execute(statement).first() is not None
 
 
 def _first_time(session: Session, event_id: str, now: datetime) -> bool:
@@ -138,8 +139,9 @@ def _first_time(session: Session, event_id: str, now: datetime) -> bool:
         insert(NotionWebhookEvent)
         .values(event_id=event_id, received_at=now)
         .on_conflict_do_nothing(index_elements=[NotionWebhookEvent.event_id])
+        .returning(NotionWebhookEvent.event_id)
     )
-    return rowcount(session.execute(statement)) == 1
+    return session.execute(statement).first() is not None
 
 
 def _json(raw_body: bytes) -> Any:
