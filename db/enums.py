@@ -53,3 +53,14 @@ class SyncOutcome(StrEnum):
     PARTIAL = "partial"  # one provider failed, the others went through
     FAILED = "failed"
     SKIPPED = "skipped"  # another sync of the same user held the lock
+
+
+class ChannelStatus(StrEnum):
+    """A Google push channel: `pending` while its watch call is in flight, `active` once Google
+    accepted it, `stopped` when we ended it (renewed, disconnected, calendar no longer watched),
+    `failed` when the watch was refused or the channel went silent."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    FAILED = "failed"

@@ -1,6 +1,8 @@
 """Which students are due a sync. One rule for beat's dispatch and `studyplanner sync --all`:
 an enabled, healthy integration whose `next_sync_at` has passed; claiming them moves the cursor
-by each one's interval in the same transaction, so two dispatchers never claim one student."""
+by each one's interval in the same transaction, so two dispatchers never claim one student.
+A student whose push is healthy (services.realtime.health) is polled at the longer
+`push_healthy_poll_interval_min`: push brings their edits, polling is only the safety net."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from db.enums import IntegrationHealth
 from db.models import CalendarBlock, IntegrationSettings, NotionTask
+from services.realtime.health import push_healthy_users
+from services.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,9 @@ class DueUser:
     interval_min: int
 
 
-def claim_due_users(session: Session, *, now: datetime) -> list[DueUser]:
+def claim_due_users(
+    session: Session, *, now: datetime, settings: Settings | None = None
+) -> list[DueUser]:
     due = session.execute(
         select(IntegrationSettings.user_id, IntegrationSettings.auto_sync_interval_min)
         .where(
@@ -39,8 +45,13 @@ def claim_due_users(session: Session, *, now: datetime) -> list[DueUser]:
         )
         .with_for_update(skip_locked=True)
     ).all()
+    intervals = {user_id: interval for user_id, interval in due}
+    if settings is not None and settings.push_enabled:
+        longer = settings.push_healthy_poll_interval_min
+        for user_id in push_healthy_users(session, settings, list(intervals), now):
+            intervals[user_id] = max(intervals[user_id], longer)
     by_interval: dict[int, list[uuid.UUID]] = {}
-    for user_id, interval in due:
+    for user_id, interval in intervals.items():
         by_interval.setdefault(interval, []).append(user_id)
     for interval, users in by_interval.items():
         session.execute(
@@ -48,7 +59,7 @@ def claim_due_users(session: Session, *, now: datetime) -> list[DueUser]:
             .where(IntegrationSettings.user_id.in_(users))
             .values(next_sync_at=now + timedelta(minutes=interval))
         )
-    return [DueUser(user_id, interval) for user_id, interval in due]
+    return [DueUser(user_id, interval) for user_id, interval in intervals.items()]
 
 
 def spread_countdown(user_id: uuid.UUID, interval_min: int, max_spread_s: int) -> int:

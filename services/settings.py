@@ -11,8 +11,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -140,12 +141,79 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="How long /v1/health reuses its last result (seconds)."
     )
 
+    push_enabled: bool = Field(
+        default=False,
+        description="Real-time sync: Google push channels and Notion webhooks (polling stays "
+        "as the safety net). Needs public_base_url.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public HTTPS base URL of the API; webhooks are received at "
+        "<url>/v1/webhooks/google and <url>/v1/webhooks/notion.",
+    )
+    push_debounce_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A student's push-triggered sync starts this long after the last "
+        "notification of a burst.",
+    )
+    push_storm_cap_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="...but never later than this after the burst's first notification.",
+    )
+    push_channel_ttl_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=600,
+        description="Lifetime asked for a Google watch channel (Google may grant less).",
+    )
+    push_renew_margin_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="A channel is replaced this long before it expires.",
+    )
+    push_healthy_poll_interval_min: int = Field(
+        default=240,
+        ge=1,
+        le=1440,
+        description="Polling interval for students whose push is healthy (otherwise their "
+        "own auto_sync_interval_min, 15 by default).",
+    )
+
+    @model_validator(mode="after")
+    def _push_needs_an_address(self) -> Settings:
+        if self.push_storm_cap_s < self.push_debounce_s:
+            raise ValueError("push_storm_cap_s must be at least push_debounce_s")
+        if self.push_renew_margin_s >= self.push_channel_ttl_s:
+            raise ValueError("push_renew_margin_s must be shorter than push_channel_ttl_s")
+        if self.push_enabled:
+            if not self.public_base_url:
+                raise ValueError(
+                    "push_enabled needs STUDYPLANNER_PUBLIC_BASE_URL (where Google and Notion "
+                    "can reach the webhook routes)"
+                )
+            parts = urlsplit(self.public_base_url)
+            local = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+            # Google accepts only HTTPS webhook addresses; plain HTTP is for the emulators.
+            if parts.scheme != "https" and not (parts.scheme == "http" and local):
+                raise ValueError("public_base_url must be an https:// URL")
+        return self
+
+    def webhook_url(self, provider: str) -> str:
+        """Where `provider` ("google" or "notion") delivers its notifications."""
+        if not self.public_base_url:
+            raise ValueError("public_base_url is not set")
+        return f"{self.public_base_url.rstrip('/')}/v1/webhooks/{provider}"
+
     @field_validator(
         "database_url",
         "result_backend",
         "redis_url",
         "api_jwt_secret",
         "api_jwks_url",
+        "public_base_url",
         mode="before",
     )
     @classmethod

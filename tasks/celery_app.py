@@ -18,7 +18,7 @@ from services.settings import (
     get_settings,
 )
 
-TASK_MODULES = ["tasks.maintenance", "tasks.sync"]
+TASK_MODULES = ["tasks.maintenance", "tasks.realtime", "tasks.sync"]
 SYNC_QUEUE = "sync"
 MAINTENANCE_QUEUE = "maintenance"
 HEARTBEAT_TASK = "studyplanner.maintenance.heartbeat"
@@ -77,6 +77,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "retry-failed-pushes": {
                 "task": "studyplanner.maintenance.retry_failed_pushes",
                 "schedule": timedelta(minutes=10),
+            },
+            "renew-push-channels": {
+                "task": "studyplanner.maintenance.renew_push_channels",
+                "schedule": timedelta(minutes=10),
+            },
+            "prune-webhook-events": {
+                "task": "studyplanner.maintenance.prune_webhook_events",
+                "schedule": timedelta(hours=1),
             },
             "archive-task-events": {
                 "task": "studyplanner.maintenance.archive_task_events",

@@ -40,7 +40,7 @@ def sync_user_task(
 def dispatch_due_syncs(self: StudyplannerTask) -> dict[str, Any]:
     max_spread = self.settings.dispatch_spread_max_s
     with session_scope(self.engine) as session:
-        due = claim_due_users(session, now=utcnow())
+        due = claim_due_users(session, now=utcnow(), settings=self.settings)
     # Publish after commit: batches of ids, expanded into per-user syncs by the workers.
     batches = 0
     with self.app.producer_or_acquire() as producer:

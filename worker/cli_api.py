@@ -6,9 +6,6 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
-
-console = Console()
 
 api_app = typer.Typer(help="The HTTP API (FastAPI on uvicorn).", no_args_is_help=True)
 

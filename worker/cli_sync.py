@@ -138,7 +138,8 @@ def sync_cmd(
     with session_scope(engine) as session:
         if all_:
             # The same claim as beat's dispatch: healthy integrations only, cursors moved.
-            ids = [due.user_id for due in claim_due_users(session, now=datetime.now(UTC))]
+            claimed = claim_due_users(session, now=datetime.now(UTC), settings=settings)
+            ids = [due.user_id for due in claimed]
         elif user is not None:
             ids = [catalog.find_user(session, user).id]
         else:

@@ -1,5 +1,5 @@
 """SQLAlchemy 2.0 models: every entity of seed 004, plus study paths and the task event log of
-seed 003, sync bookkeeping, LMS feeds and worker heartbeats.
+seed 003, sync bookkeeping, LMS feeds, worker heartbeats and push (channels, debounce, webhooks).
 
 Conventions: UUID primary keys; timestamps are aware UTC (`UTCDateTime`); enums are strings with a
 CHECK constraint; secrets use `EncryptedString`; constraint names follow `NAMING_CONVENTION` so
@@ -40,6 +40,7 @@ from db.models.plan import (
     TaskEvent,
     TaskEventArchive,
 )
+from db.models.realtime import NotionWebhookEvent, PushChannel, SyncRequest, WebhookSecret
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -52,10 +53,13 @@ __all__ = [
     "IntegrationSettings",
     "MasteryRecord",
     "NotionTask",
+    "NotionWebhookEvent",
     "PerformanceRecord",
+    "PushChannel",
     "StudyPath",
     "StudyTask",
     "SyncError",
+    "SyncRequest",
     "SyncRun",
     "TaskEvent",
     "TaskEventArchive",
@@ -63,6 +67,7 @@ __all__ = [
     "Topic",
     "User",
     "UserPreferences",
+    "WebhookSecret",
     "WorkerHeartbeat",
     "str_enum",
     "time_ordered_uuid",

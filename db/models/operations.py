@@ -43,6 +43,8 @@ class IntegrationSettings(TimestampMixin, Base):
         ),
         Index("ix_integration_settings_last_sync_at", "last_sync_at"),
         Index("ix_integration_settings_next_sync_at", "next_sync_at"),
+        # A Notion webhook event names a data source: which student's it is.
+        Index("ix_integration_settings_notion_data_source_id", "notion_data_source_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

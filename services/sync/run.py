@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from db.enums import SyncOutcome
 from db.models import IntegrationSettings, SyncRun, User
 from db.session import session_scope
+from services.realtime.health import expect_echo
 from services.settings import Settings
-from services.sync.gather import gather, google_for, notion_for
+from services.sync.gather import Gathered, gather, google_for, notion_for
 from services.sync.lock import UserLock
 from services.sync.push import push
 from services.sync.report import SyncOptions, SyncReport, record, record_skipped
@@ -85,6 +86,7 @@ def _sync_locked(
         )
         if not options.dry_run:
             push(engine, user_id, integration, gathered, google, notion, now, report, pending)
+            _expect_push_echo(engine, settings, user_id, gathered, now, report)
     finally:
         if google is not None:
             google.close()
@@ -99,6 +101,19 @@ def _sync_locked(
     if not options.dry_run:
         record(engine, report, now)
     return report
+
+
+def _expect_push_echo(
+    engine: Engine,
+    settings: Settings,
+    user_id: uuid.UUID,
+    gathered: Gathered,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """We changed the study calendar: its push channel must tell us so, or it is dead."""
+    if settings.push_enabled and gathered.google_calendar_id and report.counts.get("google_writes"):
+        expect_echo(engine, user_id, gathered.google_calendar_id, since=now)
 
 
 def _user_and_integration(

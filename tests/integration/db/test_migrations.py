@@ -26,6 +26,7 @@ SEED_004_TABLES = {
     "integration_settings",
 }  # fmt: skip
 OUR_TABLES = {"study_paths", "task_events", "sync_runs", "sync_errors", "assessment_feeds"}
+PUSH_TABLES = {"push_channels", "sync_requests", "webhook_secrets", "notion_webhook_events"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -47,7 +48,7 @@ def test_upgrade_check_downgrade(empty_database_url: str) -> None:
     engine = create_engine(empty_database_url)
     inspector = inspect(engine)
     tables = set(inspector.get_table_names())
-    assert tables >= SEED_004_TABLES | OUR_TABLES
+    assert tables >= SEED_004_TABLES | OUR_TABLES | PUSH_TABLES
     for table, expected in SEED_004_INDEXES.items():
         names = {ix["name"] for ix in inspector.get_indexes(table)}
         assert expected <= names, f"{table} lacks {expected - names}"
@@ -62,3 +63,21 @@ def test_upgrade_check_downgrade(empty_database_url: str) -> None:
 
     migrate.upgrade(empty_database_url)  # and back up again: downgrade left nothing behind
     migrate.check(empty_database_url)
+
+
+def test_push_tables_come_and_go_with_0006(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url, "0006")
+    engine = create_engine(empty_database_url)
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names()) >= PUSH_TABLES
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("push_channels")}
+    assert ("channel_id",) in uniques
+    engine.dispose()
+
+    migrate.downgrade(empty_database_url, "0005")
+    engine = create_engine(empty_database_url)
+    inspector = inspect(engine)
+    assert not PUSH_TABLES & set(inspector.get_table_names())
+    names = {ix["name"] for ix in inspector.get_indexes("integration_settings")}
+    assert "ix_integration_settings_notion_data_source_id" not in names
+    engine.dispose()

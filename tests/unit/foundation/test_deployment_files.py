@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_ENV = {
     "STUDYPLANNER_FERNET_KEYS": "x" * 43 + "=",
     "FLOWER_BASIC_AUTH": "admin:change-me",
+    "STUDYPLANNER_API_JWT_SECRET": "s" * 48,
 }
 APP_HOME = PurePosixPath("/home/studyplanner")
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -181,10 +182,13 @@ def test_commands_exist_in_the_image(compose: dict[str, Any]) -> None:
         if command is None or ("image" in service and "build" not in service):
             continue  # postgres/redis: their images' own entry points
         program, *args = command
-        assert program in scripts | {"celery"}, f"{name}: {program} is not installed"
+        # uvicorn and celery come with the dependencies; studyplanner is our own script.
+        assert program in scripts | {"celery", "uvicorn"}, f"{name}: {program} is not installed"
         if program == "studyplanner":
             path = tuple(a for a in args if not a.startswith("-"))
             assert path in known, f"{name}: 'studyplanner {' '.join(path)}' does not exist"
+        elif program == "uvicorn":
+            assert args[:2] == ["--factory", "api.app:app_from_env"], f"{name}: {args}"
         else:
             assert args[:2] == ["-A", "worker"] and args[2] in {"worker", "beat", "flower"}
             if "-Q" in args:
