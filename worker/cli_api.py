@@ -23,6 +23,9 @@ def serve(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Proxies whose X-Forwarded-* headers are trusted.")
     ] = "127.0.0.1",
+    worker_healthcheck_timeout: Annotated[
+        int, typer.Option(min=1, help="Seconds a worker may take to answer its supervisor.")
+    ] = 30,
 ) -> None:
     """Run the API with uvicorn (the same app as docker-compose's `api` service)."""
     import uvicorn
@@ -48,6 +51,9 @@ def serve(
         workers=workers,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
+        # uvicorn's default (5 s) kills a worker still importing on a busy machine, over and
+        # over; a worker that is really hung is still replaced.
+        timeout_worker_healthcheck=worker_healthcheck_timeout,
         log_level=settings.log_level.lower(),
     )
 

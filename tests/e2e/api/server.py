@@ -50,7 +50,7 @@ def free_port() -> int:
 
 @contextmanager
 def serve_cli(
-    env: dict[str, str], cwd: Path, *, workers: int = 1, timeout_s: float = 60.0
+    env: dict[str, str], cwd: Path, *, workers: int = 1, timeout_s: float = 120.0
 ) -> Iterator[str]:
     """`studyplanner api serve` as a user starts it; yields its URL once /v1/health answers."""
     port = free_port()
