@@ -34,6 +34,8 @@ ASSESSMENT_COLUMNS = (
     ("course_code", "name", "type", "weight_percent", "due", "estimated_duration_min"),
     ("max_score", "topics", "description"),
 )
+# Seed 004 names the field `due_date`: a file may use either name (not both).
+ASSESSMENT_ALIASES = {"due_date": "due"}
 GRADE_COLUMNS = (
     ("assessment_name", "score", "max_score", "date"),
     ("course_code", "topics", "time_spent_min", "attempt"),
@@ -82,9 +84,13 @@ class GradeRow:
 
 
 def read_rows(
-    data: bytes, columns: tuple[tuple[str, ...], tuple[str, ...]], source: str
+    data: bytes,
+    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    source: str,
+    aliases: dict[str, str] | None = None,
 ) -> list[Row]:
-    """Decode and split a CSV file, checking its header. Line numbers count the header as 1."""
+    """Decode and split a CSV file, checking its header. Line numbers count the header as 1.
+    `aliases` maps another accepted name of a column to ours; rows carry our names."""
     required, optional = columns
     if len(data) > MAX_BYTES:
         raise InvalidInput([Problem(f"file is larger than {MAX_BYTES} bytes", source=source)])
@@ -102,8 +108,14 @@ def read_rows(
         raise InvalidInput([Problem(f"malformed CSV: {exc}", source=source)]) from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise InvalidInput([Problem("empty file: expected a header line", source=source)])
-    header = [cell.strip().lower() for cell in records[0]]
-    problems = _header_problems(header, required, optional, source)
+    written = [cell.strip().lower() for cell in records[0]]
+    header = [(aliases or {}).get(cell, cell) for cell in written]
+    problems = _header_problems(written, header, required, optional, source, aliases or {})
+    for alias, name in (aliases or {}).items():
+        if alias in written and name in written:
+            problems.append(
+                Problem(f"columns {name} and {alias} are the same: keep one", line=1, source=source)
+            )
     if problems:
         raise InvalidInput(problems)
     if len(records) - 1 > MAX_ROWS:
@@ -128,7 +140,12 @@ def read_rows(
 
 
 def _header_problems(
-    header: list[str], required: tuple[str, ...], optional: tuple[str, ...], source: str
+    written: list[str],
+    header: list[str],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    source: str,
+    aliases: dict[str, str],
 ) -> list[Problem]:
     problems = []
     missing = [c for c in required if c not in header]
@@ -136,13 +153,15 @@ def _header_problems(
         problems.append(Problem(f"missing column(s) {', '.join(missing)}", line=1, source=source))
     unknown = [c for c in header if c not in required + optional]
     if unknown:
-        allowed = ", ".join(required + optional)
+        allowed = ", ".join(
+            (*required, *optional, *(f"{alias} (= {name})" for alias, name in aliases.items()))
+        )
         problems.append(
             Problem(
                 f"unknown column(s) {', '.join(unknown)}; allowed: {allowed}", line=1, source=source
             )
         )
-    duplicated = sorted({c for c in header if header.count(c) > 1})
+    duplicated = sorted({c for c in written if written.count(c) > 1})
     if duplicated:
         problems.append(
             Problem(f"duplicate column(s) {', '.join(duplicated)}", line=1, source=source)
@@ -265,7 +284,7 @@ def parse_due(value: str, zone: tzinfo) -> datetime:
 def parse_assessments(
     data: bytes, zone: tzinfo, source: str = "assessments.csv"
 ) -> list[AssessmentRow]:
-    rows = read_rows(data, ASSESSMENT_COLUMNS, source)
+    rows = read_rows(data, ASSESSMENT_COLUMNS, source, ASSESSMENT_ALIASES)
     problems: list[Problem] = []
     parsed = []
     for row in rows:

@@ -251,22 +251,25 @@ def test_a_student_from_import_to_plan(
     assert "database at revision" in cli(home, env, "db", "upgrade")
     current, head = cli(home, env, "db", "current").split(", ")
     assert current.split()[-1] == head.split()[-1] != "empty"
-    cli(
-        home,
-        env,
-        "user",
-        "add",
-        "--email",
-        EMAIL,
-        "--name",
-        "Cli Student",
-        "--timezone",
-        "America/Chicago",
-        "--preferences",
-        str(ROOT / "examples/preferences.yaml"),
+    # Seed 004's names: the zone in the preferences file, `due_date` in the assessments file.
+    prefs = home / "preferences.yaml"
+    prefs.write_text(
+        "timezone: America/Chicago\n" + (ROOT / "examples/preferences.yaml").read_text()
     )
+    cli(home, env, "user", "add", "--email", EMAIL, "--name", "Cli Student",
+        "--preferences", str(prefs))  # fmt: skip
+    users = json.loads(cli(home, env, "user", "list", "--json"))
+    assert [(u["email"], u["timezone"]) for u in users] == [(EMAIL, "America/Chicago")]
+    clash = run_cli("user", "add", "--email", EMAIL, "--name", "Cli Student", "--timezone",
+                    "Europe/Berlin", "--preferences", str(prefs), cwd=home, env=env)  # fmt: skip
+    assert clash.returncode == 2 and "differ" in clash.stderr
+    seed_named = home / "assessments.csv"
+    header, rest = (ROOT / "examples/assessments.csv").read_text().split("\n", 1)
+    seed_named.write_text(header.replace(",due,", ",due_date,") + "\n" + rest)
+    files = {kind: ROOT / f"examples/{kind}.csv" for kind in ("courses", "topics", "grades")}
+    files["assessments"] = seed_named
     for kind in ("courses", "topics", "assessments", "grades"):
-        out = cli(home, env, "import", kind, str(ROOT / f"examples/{kind}.csv"), "--user", EMAIL)
+        out = cli(home, env, "import", kind, str(files[kind]), "--user", EMAIL)
         assert "created" in out
 
     bad = run_cli(
