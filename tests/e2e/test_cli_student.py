@@ -276,6 +276,18 @@ def test_a_student_from_import_to_plan(
         "import", "topics", str(ROOT / "examples/courses.csv"), "--user", EMAIL, cwd=home, env=env
     )
     assert bad.returncode == 2 and "missing column(s) course_code" in bad.stderr
+    # Every problem of a file in one pass: a bad date, a bad type in the same row, and an unknown
+    # course code (a check against her data) together.
+    broken = home / "broken.csv"
+    broken.write_text(
+        "course_code,name,type,weight_percent,due_date,estimated_duration_min\n"
+        "MATH 2413,Quiz 7,quizz,5,2026-13-45,45\nMATH 9999,Quiz 8,quiz,5,2026-12-01,45\n"
+    )
+    failed = run_cli("import", "assessments", str(broken), "--user", EMAIL, cwd=home, env=env)
+    lines = failed.stderr.strip().splitlines()
+    assert failed.returncode == 2 and len(lines) == 3, failed.stderr
+    assert "line 2, column due" in lines[0] and "line 2, column type" in lines[1]
+    assert "line 3, column course_code: unknown course code 'MATH 9999'" in lines[2]
 
     progress = json.loads(cli(home, env, "progress", "--user", EMAIL, "--json"))
     math = next(p for p in progress if p["course"] == "MATH 2413")
