@@ -52,9 +52,40 @@ def connect_google_cmd(
         token = run_installed_app_flow(
             settings.google_client_id, settings.google_client_secret.get_secret_value()
         )
+    from integrations.errors import IntegrationError
+    from services.connect import google_calendar_choices
+
+    failure = "Google listed none"
     with unit_of_work() as session:
-        connect_google(session, catalog.find_user(session, user), token, monitored=calendar)
+        row = connect_google(session, catalog.find_user(session, user), token, monitored=calendar)
+        try:
+            choices = google_calendar_choices(settings, row)
+        except IntegrationError as exc:
+            choices, failure = [], str(exc)
     console.print("Google Calendar connected; the study calendar is created on the first sync")
+    if not choices:
+        console.print(f"(could not list the calendars now: {failure}; the sync will)")
+        return
+    show_calendar_choices(choices, explicit=bool(calendar))
+
+
+def show_calendar_choices(choices: list[Any], *, explicit: bool) -> None:
+    from rich.table import Table
+
+    table = Table("calendar", "id", "access", "shown", "busy time read", title="your calendars")
+    for choice in choices:
+        cal = choice.calendar
+        table.add_row(
+            cal.summary + (" (primary)" if cal.primary else ""), cal.id, cal.access_role,
+            "yes" if cal.selected else "no",
+            f"[green]yes[/] — {choice.why}" if choice.used else f"no — {choice.why}",
+        )  # fmt: skip
+    console.print(table)
+    if not explicit:
+        console.print(
+            "By default the planner avoids the busy time of every calendar you own or show in "
+            "Google Calendar; --calendar ID (repeatable) names exactly which instead."
+        )
 
 
 @connect_app.command("notion")

@@ -12,8 +12,13 @@ import shlex
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -55,11 +60,21 @@ def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
+def google_grant(emulators: tuple[GoogleEmulator, NotionEmulator]) -> dict[str, Any]:
+    """A Google account of this test's own (the emulator is shared by the module)."""
+    email = f"cli-{uuid.uuid4().hex[:8]}@example.edu"
+    return dict(emulators[0].admin.add_user(email, time_zone="America/Chicago"))
+
+
+@pytest.fixture
 def env(
-    home: Path, emulators: tuple[GoogleEmulator, NotionEmulator], database_env: dict[str, str]
+    home: Path,
+    emulators: tuple[GoogleEmulator, NotionEmulator],
+    database_env: dict[str, str],
+    google_grant: dict[str, Any],
 ) -> dict[str, str]:
     google, notion = emulators
-    grant = google.admin.grant()
+    grant = google_grant
     values = {
         **database_env,
         "STUDYPLANNER_VAR_DIR": str(home / "var"),
@@ -236,7 +251,10 @@ def test_a_data_folder_keeps_one_key(home: Path) -> None:
 
 
 def test_a_student_from_import_to_plan(
-    home: Path, env: dict[str, str], emulators: tuple[GoogleEmulator, NotionEmulator]
+    home: Path,
+    env: dict[str, str],
+    emulators: tuple[GoogleEmulator, NotionEmulator],
+    google_grant: dict[str, Any],
 ) -> None:
     _, notion = emulators
     # The ecosystem's own command, from the checkout, on the product's database setting ...
@@ -295,7 +313,25 @@ def test_a_student_from_import_to_plan(
     assert math["path"][0] == "Limits and Continuity"
 
     workspace = notion.admin.create_workspace()
-    cli(home, env, "connect", "google", "--user", EMAIL, "--token-file", str(home / "token.json"))
+    # Her class schedule lives in a second calendar: every weekday evening 18:00–20:00 for three
+    # weeks. Nothing names it; it is read because she owns it.
+    google = emulators[0]
+    classes = google.admin.add_calendar(
+        "Classes", user=google_grant["email"], time_zone="America/Chicago"
+    )
+    chicago = ZoneInfo("America/Chicago")
+    today = datetime.now(chicago).date()
+    lectures = []
+    for day in range(21):
+        start = datetime.combine(today + timedelta(days=day), dtime(18), chicago)
+        lectures.append((start, start + timedelta(hours=2)))
+        google.admin.add_busy_event(classes, *lectures[-1], summary="Lecture")
+    connected = " ".join(
+        cli(home, env, "connect", "google", "--user", EMAIL,
+            "--token-file", str(home / "token.json")).split()
+    )  # fmt: skip
+    assert "your calendars" in connected and "Classes" in connected
+    assert "yes — yours" in connected and "owner" in connected
     out = cli(
         home,
         env,
@@ -316,11 +352,20 @@ def test_a_student_from_import_to_plan(
 
     first = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
     assert first.startswith("ok") and "google_writes" in first
+    assert "busy_calendars 2" in first  # primary and Classes
+    again = " ".join(
+        cli(home, env, "connect", "google", "--user", EMAIL,
+            "--token-file", str(home / "token.json")).split()
+    )  # fmt: skip
+    assert "Study plan" in again and "no — our study calendar" in again
     second = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
     assert second.startswith("ok") and "google_writes" not in second  # nothing to push
 
     plan = json.loads(cli(home, env, "plan", "--user", EMAIL, "--json"))
     assert plan["tasks"] and all(t["reason"] for t in plan["tasks"])
+    for task in plan["tasks"]:
+        start, end = datetime.fromisoformat(task["start"]), datetime.fromisoformat(task["end"])
+        assert all(end <= a or start >= b for a, b in lectures), task["title"]
     live_pages = [p for p in notion.admin.pages(data_source_id=workspace.data_source_id)]
     assert len(live_pages) == len(plan["tasks"])
 
