@@ -62,9 +62,7 @@ def connect_google(
     return row
 
 
-def google_calendar_choices(
-    settings: Settings, row: IntegrationSettings
-) -> list[CalendarChoice]:
+def google_calendar_choices(settings: Settings, row: IntegrationSettings) -> list[CalendarChoice]:
     """The student's calendars and, for each, whether the planner reads its busy time and why
     (IntegrationError if Google cannot be asked now)."""
     from services.sync.calendars import choose_busy_calendars
