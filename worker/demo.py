@@ -274,7 +274,7 @@ def run_demo(
         console.print("[bold]5.[/] after the second sync:")
         show_plan(world, console, zone)
         show_reconciled(world, console, second_started)
-        show_runs(runs, console)
+        show_runs(runs, console, DEMO_TIMEZONE)
         html, png = write_picture(world, now, DEMO_TIMEZONE)
         console.print(f"[bold]6.[/] week view: {html}" + (f" and {png}" if png else ""))
         console.print(f"done in {time.monotonic() - started:.0f}s")

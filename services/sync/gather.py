@@ -85,9 +85,11 @@ def gather(
     notion: NotionClient | None,
     now: datetime,
     zone: str,
-    settings: Settings,
+    horizon_days: int,
     report: SyncReport,
 ) -> Gathered:
+    """Busy time over the whole planning span (`horizon_days`), not just the written window:
+    the planner checks every deadline's free time."""
     # The study calendar and the data source are resolved here, once; later steps read them
     # from what was gathered.
     pulled = Gathered(
@@ -95,7 +97,7 @@ def gather(
         google_calendar_id=integration.google_calendar_id,
         notion_data_source_id=integration.notion_data_source,
     )
-    horizon_end = now + timedelta(days=settings.sync_horizon_days)
+    horizon_end = now + timedelta(days=horizon_days)
     if google is not None:
         try:
             # A stored calendar is trusted: if it was deleted, the listing below answers 404

@@ -307,6 +307,16 @@ def test_a_student_from_import_to_plan(
     assert "line 2, column due" in lines[0] and "line 2, column type" in lines[1]
     assert "line 3, column course_code: unknown course code 'MATH 9999'" in lines[2]
 
+    # A term paper due in 20 days: beyond the 14-day window that is written to her calendar,
+    # inside what is planned (every known deadline).
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    cli(home, env, "course", "add", "--user", EMAIL, "--code", "HIST 1301", "--name", "History",
+        "--semester", "Term", "--start", str(today - timedelta(days=30)),
+        "--end", str(today + timedelta(days=60)))  # fmt: skip
+    cli(home, env, "assessment", "add", "--user", EMAIL, "--course", "HIST 1301", "--name",
+        "Term paper", "--type", "project", "--weight", "40", "--minutes", "900",
+        "--due", str(today + timedelta(days=20)))  # fmt: skip
+
     progress = json.loads(cli(home, env, "progress", "--user", EMAIL, "--json"))
     math = next(p for p in progress if p["course"] == "MATH 2413")
     assert math["status"] == "in_progress" and "Limits and Continuity" in math["completed_topics"]
@@ -363,6 +373,19 @@ def test_a_student_from_import_to_plan(
 
     plan = json.loads(cli(home, env, "plan", "--user", EMAIL, "--json"))
     assert plan["tasks"] and all(t["reason"] for t in plan["tasks"])
+    # Planned to the last deadline, written for the near window: the paper's later blocks are
+    # planned (not "at risk", not deferred), and only the near ones are in her calendar.
+    later = plan["later"]
+    window_end = datetime.fromisoformat(later["window_end"])
+    assert later["block_count"] > 0 and later["plan_days"] >= 20
+    assert all(datetime.fromisoformat(b["start"]) >= window_end for b in later["blocks"])
+    assert all(datetime.fromisoformat(t["start"]) < window_end for t in plan["tasks"])
+    assert not [r for r in plan["at_risk"] if r["reason_code"] == "after_horizon"]
+    shown = " ".join(cli(home, env, "plan", "--user", EMAIL).split())
+    assert (
+        "when (Chicago)" in shown and "later: " in shown and "fit before their deadlines" in shown
+    )
+    assert "…" not in shown  # reasons whole (wrapped), not cut
     for task in plan["tasks"]:
         start, end = datetime.fromisoformat(task["start"]), datetime.fromisoformat(task["end"])
         assert all(end <= a or start >= b for a, b in lectures), task["title"]
