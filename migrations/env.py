@@ -1,4 +1,10 @@
-"""Alembic environment: the models' metadata, batch mode on SQLite, type comparison on."""
+"""Alembic environment: the models' metadata, batch mode on SQLite, type comparison on.
+
+The database is the product's: a connection handed in (`db.migrate`, the tests), else
+`alembic -x url=…`, else `sqlalchemy.url`, else the settings (`STUDYPLANNER_DATABASE_URL`, or the
+embedded SQLite file under `STUDYPLANNER_VAR_DIR`) — so `alembic upgrade head` from a checkout
+migrates the same database `studyplanner db upgrade` would.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +28,26 @@ def _configure(connection: Connection) -> None:
     )
 
 
+def database_url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
+    if url:
+        return url
+    from services.settings import get_settings
+
+    settings = get_settings()
+    if not settings.database_url:
+        # The embedded file's folder, and its key made together with the database (a folder
+        # whose database exists without its key is refused later, as a lost key).
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.fernet_key_list()
+    return settings.effective_database_url
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         compare_type=True,
@@ -40,10 +63,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("no database URL: set sqlalchemy.url or pass a connection")
-    engine = make_engine(url, poolclass=pool.NullPool)
+    engine = make_engine(database_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
         _configure(conn)
         with context.begin_transaction():

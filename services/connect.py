@@ -18,6 +18,7 @@ from integrations.notion import NotionClient
 from integrations.notion.schema import SchemaMapping
 from planner.problems import InvalidInput
 from services.settings import Settings
+from services.sync.calendars import CalendarChoice
 from services.sync.providers import notion_limiter
 
 
@@ -56,11 +57,27 @@ def connect_google(
     row.google_token_expiry = _aware(expiry) if expiry else None
     row.google_calendar_enabled = True
     row.google_health = IntegrationHealth.OK
-    if monitored is not None:
-        row.google_monitored_calendars = monitored
-    elif not row.google_monitored_calendars:
-        row.google_monitored_calendars = ["primary"]
+    # An empty list is the default: every calendar the student owns or shows (sync/calendars).
+    row.google_monitored_calendars = list(monitored or [])
     return row
+
+
+def google_calendar_choices(settings: Settings, row: IntegrationSettings) -> list[CalendarChoice]:
+    """The student's calendars and, for each, whether the planner reads its busy time and why
+    (IntegrationError if Google cannot be asked now)."""
+    from services.sync.calendars import choose_busy_calendars
+    from services.sync.providers import google_client
+
+    client = google_client(settings, row)
+    try:
+        listed = client.list_calendars()
+    finally:
+        client.close()
+    return choose_busy_calendars(
+        listed,
+        study_calendar_id=row.google_calendar_id,
+        explicit=row.google_monitored_calendars or (),
+    )
 
 
 def run_installed_app_flow(client_id: str, client_secret: str, *, port: int = 0) -> dict[str, Any]:

@@ -93,7 +93,18 @@ class Settings(BaseSettings):
     )
     notion_burst: int = Field(default=3, ge=1, description="Notion requests allowed in a burst.")
     sync_horizon_days: int = Field(
-        default=14, ge=1, le=90, description="How far ahead the plan reaches."
+        default=14,
+        ge=1,
+        le=90,
+        description="How far ahead planned blocks are written to Google Calendar and Notion (the "
+        "plan itself reaches the last known deadline).",
+    )
+    plan_ahead_max_days: int = Field(
+        default=180,
+        ge=1,
+        le=366,
+        description="The farthest the planner looks ahead for deadlines (free time is checked "
+        "up to the last one, at most this far).",
     )
     # --- the HTTP API (api/) ---
     api_auth_mode: Literal["hs256", "jwks"] = Field(

@@ -4,7 +4,7 @@ someone, and the current plan with its at-risk work. Plain values, for the CLI a
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.enums import IntegrationHealth
-from db.models import Course, IntegrationSettings, StudyTask, SyncError, SyncRun
+from db.models import Course, IntegrationSettings, StudyTask, SyncError, SyncRun, User
 from planner.vocabulary import TaskStatus
 
 PLANNED = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.PENDING)
@@ -55,6 +55,8 @@ class SyncStatus:
     runs: list[RunView]
     errors: list[ErrorView]
     attention: list[AttentionView]
+    # email and IANA zone of every user named above: times are shown in the student's zone
+    users: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
 
 
 def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> SyncStatus:
@@ -74,7 +76,7 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
         runs_q = runs_q.where(SyncRun.user_id == user_id)
         errors_q = errors_q.where(SyncError.user_id == user_id)
         attention_q = attention_q.where(IntegrationSettings.user_id == user_id)
-    return SyncStatus(
+    status = SyncStatus(
         runs=[
             RunView(
                 r.id,
@@ -107,6 +109,14 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
             for row in session.scalars(attention_q)
         ],
     )
+    named = {r.user_id for r in status.runs} | {e.user_id for e in status.errors}
+    named |= {a.user_id for a in status.attention}
+    if named:
+        for uid, email, zone in session.execute(
+            select(User.id, User.email, User.timezone).where(User.id.in_(named))
+        ):
+            status.users[uid] = (email, zone)
+    return status
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ class CurrentPlan:
     tasks: list[dict[str, Any]]
     at_risk: list[dict[str, Any]]
     last_sync_at: datetime | None
+    later: dict[str, Any] = field(default_factory=dict)  # planned beyond the written window
 
 
 def current_plan(session: Session, user_id: uuid.UUID) -> CurrentPlan:
@@ -146,5 +157,10 @@ def current_plan(session: Session, user_id: uuid.UUID) -> CurrentPlan:
         .where(SyncRun.user_id == user_id, SyncRun.finished_at.is_not(None))
         .order_by(SyncRun.started_at.desc())
     ).first()
-    at_risk = list(last.details.get("at_risk", [])) if last is not None else []
-    return CurrentPlan(rows, at_risk, last.finished_at if last is not None else None)
+    details = last.details if last is not None else {}
+    return CurrentPlan(
+        rows,
+        list(details.get("at_risk", [])),
+        last.finished_at if last is not None else None,
+        dict(details.get("later") or {}),
+    )

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from planner.problems import InvalidInput
-from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_sync
+from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_status, cli_sync
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
+cli_status.register(app)
 cli_flower.register(app)
 cli_api.register(app)
 

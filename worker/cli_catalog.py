@@ -41,7 +41,12 @@ feed_app = typer.Typer(
 def user_add(
     email: Annotated[str, typer.Option(help="Email address.")],
     name: Annotated[str, typer.Option(help="Full name.")],
-    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA time zone, e.g. Europe/Berlin (default: the preferences file's, else UTC)."
+        ),
+    ] = None,
     preferences: Annotated[
         Path | None, typer.Option(help="Preferences as a JSON or YAML file (seed 004 fields).")
     ] = None,
@@ -71,7 +76,16 @@ def user_add(
     ):
         if value is not None:
             prefs_data[key] = value
-    data = validated(UserIn, {"email": email, "full_name": name, "timezone": timezone}, "user")
+    # The student's zone may come with their preferences (the seed keeps it on the user).
+    file_zone = prefs_data.pop("timezone", None)
+    if file_zone is not None and timezone is not None and str(file_zone) != timezone:
+        raise InvalidInput.single(
+            f"--timezone {timezone} and the preferences file's timezone {file_zone} differ: "
+            "give one of them",
+            "timezone",
+        )
+    zone = timezone or (str(file_zone) if file_zone is not None else "UTC")
+    data = validated(UserIn, {"email": email, "full_name": name, "timezone": zone}, "user")
     prefs = validated(PreferencesIn, prefs_data, "preferences")
     with unit_of_work() as session:
         outcome = catalog.upsert_user(session, data, prefs)

@@ -14,8 +14,6 @@ from planner.problems import InvalidInput
 from worker.cli_common import UserOpt, console, start, unit_of_work
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from services.sync.run import SyncReport
 
 connect_app = typer.Typer(help="Connect Google Calendar or Notion.", no_args_is_help=True)
@@ -52,9 +50,40 @@ def connect_google_cmd(
         token = run_installed_app_flow(
             settings.google_client_id, settings.google_client_secret.get_secret_value()
         )
+    from integrations.errors import IntegrationError
+    from services.connect import google_calendar_choices
+
+    failure = "Google listed none"
     with unit_of_work() as session:
-        connect_google(session, catalog.find_user(session, user), token, monitored=calendar)
+        row = connect_google(session, catalog.find_user(session, user), token, monitored=calendar)
+        try:
+            choices = google_calendar_choices(settings, row)
+        except IntegrationError as exc:
+            choices, failure = [], str(exc)
     console.print("Google Calendar connected; the study calendar is created on the first sync")
+    if not choices:
+        console.print(f"(could not list the calendars now: {failure}; the sync will)")
+        return
+    show_calendar_choices(choices, explicit=bool(calendar))
+
+
+def show_calendar_choices(choices: list[Any], *, explicit: bool) -> None:
+    from rich.table import Table
+
+    table = Table("calendar", "id", "access", "shown", "busy time read", title="your calendars")
+    for choice in choices:
+        cal = choice.calendar
+        table.add_row(
+            cal.summary + (" (primary)" if cal.primary else ""), cal.id, cal.access_role,
+            "yes" if cal.selected else "no",
+            f"[green]yes[/] — {choice.why}" if choice.used else f"no — {choice.why}",
+        )  # fmt: skip
+    console.print(table)
+    if not explicit:
+        console.print(
+            "By default the planner avoids the busy time of every calendar you own or show in "
+            "Google Calendar; --calendar ID (repeatable) names exactly which instead."
+        )
 
 
 @connect_app.command("notion")
@@ -100,7 +129,9 @@ def connect_notion_cmd(
     console.print(f"Notion connected (data source {source})")
 
 
-def print_report(report: SyncReport) -> None:
+def print_report(report: SyncReport, zone: str) -> None:
+    from services.sync.horizon import at_risk_line, later_line
+
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     console.print(f"[bold]{report.outcome.value}[/] in {report.duration_ms} ms — {counts}")
     for line in report.reconciled:
@@ -108,9 +139,12 @@ def print_report(report: SyncReport) -> None:
     for error in report.errors:
         retry = " (will retry)" if error.retryable else ""
         console.print(f"  [red]{error.provider.value} {error.operation}[/]: {error.text()}{retry}")
-    if report.plan is not None:
-        for item in report.plan.at_risk:
-            console.print(f"  [yellow]at risk[/]: {item.minutes_missing} min — {item.reason}")
+    for item in report.details()["at_risk"]:
+        label, text = at_risk_line(item)
+        console.print(f"  [yellow]{label}[/]: {text}", highlight=False)
+    later = later_line(report.later, zone)
+    if later:
+        console.print(f"  [cyan]later[/]: {later}", highlight=False)
 
 
 def sync_cmd(
@@ -125,7 +159,7 @@ def sync_cmd(
     from sqlalchemy import select
 
     from db.enums import IntegrationHealth
-    from db.models import IntegrationSettings
+    from db.models import IntegrationSettings, User
     from db.session import get_engine, session_scope
     from services import catalog
     from services.dispatch import claim_due_users
@@ -153,109 +187,24 @@ def sync_cmd(
                 for provider in ("google", "notion"):
                     if getattr(row, f"{provider}_health") == IntegrationHealth.NEEDS_ATTENTION:
                         setattr(row, f"{provider}_health", IntegrationHealth.OK)
+        zones = {
+            uid: zone
+            for uid, zone in session.execute(select(User.id, User.timezone).where(User.id.in_(ids)))
+        }
     options = SyncOptions(trigger="cli", dry_run=dry_run, accept_remote_empty=accept_remote_empty)
+    if not ids:
+        console.print("no student is due a sync (each is synced every few minutes by beat)")
     failed = False
     for user_id in ids:
         report = sync_user(engine, settings, user_id, options=options)
         if len(ids) > 1:
             console.print(f"user {user_id}:")
-        print_report(report)
+        print_report(report, zones.get(user_id, "UTC"))
         failed |= report.outcome.value == "failed"
     if dry_run:
         console.print("dry run: nothing was written to the database, Google or Notion")
     if failed:
         raise typer.Exit(1)
-
-
-def status_cmd(
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
-) -> None:
-    """Last sync runs, open sync errors, integrations needing attention."""
-    from rich.table import Table
-
-    from services import catalog
-    from services.status import sync_status
-
-    with unit_of_work() as session:
-        uid = catalog.find_user(session, user).id if user is not None else None
-        status = sync_status(session, uid, limit=limit)
-    runs = Table("started (UTC)", "user", "outcome", "ms", "counts", title="sync runs")
-    for run in status.runs:
-        runs.add_row(
-            run.started_at.isoformat(timespec="seconds"),
-            str(run.user_id)[:8],
-            run.outcome,
-            str(run.duration_ms or ""),
-            ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())),
-        )
-    errors = Table(
-        "when (UTC)",
-        "user",
-        "provider",
-        "operation",
-        "status",
-        "retry",
-        "message",
-        title="open sync errors",
-    )
-    for e in status.errors:
-        errors.add_row(
-            e.created_at.isoformat(timespec="seconds"),
-            str(e.user_id)[:8],
-            e.provider,
-            e.operation,
-            str(e.http_status or e.error_code or ""),
-            "yes" if e.retryable else "no",
-            e.message[:120],
-        )
-    attention = Table("user", "google", "notion", title="integrations needing attention")
-    for row in status.attention:
-        attention.add_row(str(row.user_id)[:8], row.google, row.notion)
-    console.print(runs)
-    console.print(errors)
-    console.print(attention)
-
-
-def plan_cmd(
-    user: UserOpt,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """The current plan: scheduled tasks with the reason for each."""
-    from services import catalog
-    from services.status import current_plan
-
-    with unit_of_work() as session:
-        current = current_plan(session, catalog.find_user(session, user).id)
-    rows, at_risk = current.tasks, current.at_risk
-    if as_json:
-        print(json.dumps({"tasks": rows, "at_risk": at_risk}, indent=2))
-        return
-    console.print(plan_table(rows, title=f"plan of {user}"))
-    for item in at_risk:
-        label = "later" if item["reason_code"] == "after_horizon" else "[yellow]at risk[/]"
-        console.print(f"{label}: {item['minutes_missing']} min — {item['reason']}")
-    if current.last_sync_at is None:
-        console.print("no sync has run yet: 'studyplanner sync --user …' plans and pushes")
-
-
-def plan_table(rows: list[dict[str, Any]], *, title: str) -> Table:
-    from rich.table import Table
-
-    table = Table("when (UTC)", "min", "course", "task", "why", title=title, show_lines=False)
-    for r in rows:
-        start = datetime.fromisoformat(r["start"]) if r["start"] else None
-        end = datetime.fromisoformat(r["end"]) if r["end"] else None
-        minutes = int((end - start).total_seconds() // 60) if start and end else 0
-        pin = " 📌" if r["pinned"] else ""
-        table.add_row(
-            f"{start:%a %d %b %H:%M}" if start else "—",
-            str(minutes),
-            r["course"],
-            r["title"] + pin,
-            r["reason"][:90],
-        )
-    return table
 
 
 @emulate_app.command("google")
@@ -282,5 +231,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(connect_app, name="connect")
     app.add_typer(emulate_app, name="emulate")
     app.command("sync")(sync_cmd)
-    app.command("status")(status_cmd)
-    app.command("plan")(plan_cmd)

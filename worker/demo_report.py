@@ -72,24 +72,23 @@ def show_reconciled(world: DemoWorld, console: Console, since: datetime) -> None
     console.print(table)
 
 
-def show_runs(runs: list[SyncRun], console: Console) -> None:
+def show_runs(runs: list[SyncRun], console: Console, zone: str) -> None:
+    from services.sync.horizon import at_risk_line, later_line
+
     table = Table("run", "trigger", "outcome", "ms", "counts", title="sync report")
     for index, run in enumerate(runs, start=1):
         counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
         table.add_row(str(index), run.trigger, run.outcome.value, str(run.duration_ms), counts)
     console.print(table)
-    items = runs[-1].details.get("at_risk", [])
-    at_risk = [i for i in items if i["reason_code"] != "after_horizon"]
-    later = [i for i in items if i["reason_code"] == "after_horizon"]
-    for item in at_risk:
-        console.print(f"[yellow]at risk[/]: {item['minutes_missing']} min — {item['reason']}")
-    if not at_risk:
+    details = runs[-1].details
+    lines = [at_risk_line(item) for item in details.get("at_risk", [])]
+    for label, text in lines:
+        console.print(f"[yellow]{label}[/]: {text}", highlight=False)
+    if not any(label == "at risk" for label, _ in lines):
         console.print("[green]no work at risk[/]: everything fits before its deadline")
+    later = later_line(details.get("later"), zone)
     if later:
-        minutes = sum(i["minutes_missing"] for i in later)
-        console.print(
-            f"later: {minutes} min of work due after the 14-day window is planned as it opens"
-        )
+        console.print(f"[cyan]later[/]: {later}", highlight=False)
 
 
 def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:

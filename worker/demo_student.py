@@ -7,7 +7,7 @@ natural keys (email, course code, topic name, assessment name, result timestamp)
 with the same `now` changes nothing.
 
 `demo_busy_events(now)` is the rest of her calendar (classes, a part-time job, one all-day event)
-for the next three weeks, as aware UTC intervals built from New York wall-clock times, so a
+for the next eight weeks, as aware UTC intervals built from New York wall-clock times, so a
 Tuesday shift starts at 18:00 local on both sides of a DST change.
 """
 
@@ -45,7 +45,8 @@ from worker.demo_courses import (
 DEMO_EMAIL = "maya.chen@example.edu"
 DEMO_NAME = "Maya Chen"
 DEMO_TIMEZONE = "America/New_York"
-BUSY_HORIZON_DAYS = 21
+# Her classes and job through the rest of the term: the plan reaches her last deadline (~6 weeks).
+BUSY_HORIZON_DAYS = 56
 _ZONE = ZoneInfo(DEMO_TIMEZONE)
 
 
@@ -233,7 +234,7 @@ ALL_DAY_SUMMARY = "Career fair (all day)"
 
 
 def demo_busy_events(now: datetime) -> list[tuple[str, datetime, datetime]]:
-    """Maya's other commitments from `now` for three weeks: (summary, start, end), aware UTC.
+    """Maya's other commitments from `now` for eight weeks: (summary, start, end), aware UTC.
 
     Events already over at `now` are left out; one still under way is kept (it blocks time)."""
     if now.tzinfo is None or now.utcoffset() is None:

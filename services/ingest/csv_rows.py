@@ -1,8 +1,12 @@
-"""CSV files of courses, topics, assessments and grade history: bytes in, validated rows out.
+"""CSV files of courses, topics and assessments: bytes in, validated rows out (grade history:
+`csv_grades`).
 
-Pure (no database): every problem of the file is collected with its line and column and raised
-at once as `InvalidInput`; the importer (db/imports.py) then checks the rows against the
-student's data. The exact formats are in the README ("Importing") and examples/.
+Pure (no database). Every problem of the file is collected in one pass — the header's, each
+row's (all of a row's, not just its first) — with its line and column, and handed back with the
+rows that had none (`Parsed`); the importer (imports.py) then checks those rows against the
+student's data and reports everything together. Only a file that cannot be read as CSV at all
+(size, encoding, quoting) stops at once. The exact formats are in the README ("Importing") and
+examples/.
 """
 
 from __future__ import annotations
@@ -10,14 +14,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from planner.problems import InvalidInput, Problem
-from services.schemas import AssessmentIn, CourseIn, TopicIn, TopicResult
+from services.schemas import AssessmentIn, CourseIn, TopicIn
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
@@ -34,18 +38,38 @@ ASSESSMENT_COLUMNS = (
     ("course_code", "name", "type", "weight_percent", "due", "estimated_duration_min"),
     ("max_score", "topics", "description"),
 )
-GRADE_COLUMNS = (
-    ("assessment_name", "score", "max_score", "date"),
-    ("course_code", "topics", "time_spent_min", "attempt"),
-)
+# Seed 004 names the field `due_date`: a file may use either name (not both).
+ASSESSMENT_ALIASES = {"due_date": "due"}
+# Stands in for a value that could not be read, so the rest of its row is still checked.
+_UNREAD_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     line: int
     values: dict[str, str]
+
+
+@dataclass
+class Table:
+    """A file's rows (our column names; a missing column reads as empty) and its problems."""
+
+    rows: list[Row]
+    problems: list[Problem]
+    missing: frozenset[str]
+
+
+@dataclass
+class Parsed(Generic[T]):
+    """The rows without a problem, and every problem found. `names` holds (course code, name)
+    of every row of the file, read or not: a reference to one of them is not 'unknown'."""
+
+    rows: list[T]
+    problems: list[Problem]
+    names: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +92,15 @@ class AssessmentRow:
     assessment: AssessmentIn
 
 
-@dataclass(frozen=True, slots=True)
-class GradeRow:
-    line: int
-    course_code: str | None
-    assessment_name: str
-    score: float
-    max_score: float
-    completed_at: datetime
-    time_spent_min: int | None
-    attempt: int
-    topics: dict[str, TopicResult | None]  # topic name -> counts, or None: the overall score
-
-
 def read_rows(
-    data: bytes, columns: tuple[tuple[str, ...], tuple[str, ...]], source: str
-) -> list[Row]:
-    """Decode and split a CSV file, checking its header. Line numbers count the header as 1."""
+    data: bytes,
+    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    source: str,
+    aliases: dict[str, str] | None = None,
+) -> Table:
+    """Decode and split a CSV file, checking its header. Line numbers count the header as 1.
+    `aliases` maps another accepted name of a column to ours; rows carry our names. Raises
+    InvalidInput only when the bytes are not a CSV file at all."""
     required, optional = columns
     if len(data) > MAX_BYTES:
         raise InvalidInput([Problem(f"file is larger than {MAX_BYTES} bytes", source=source)])
@@ -102,12 +118,12 @@ def read_rows(
         raise InvalidInput([Problem(f"malformed CSV: {exc}", source=source)]) from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise InvalidInput([Problem("empty file: expected a header line", source=source)])
-    header = [cell.strip().lower() for cell in records[0]]
-    problems = _header_problems(header, required, optional, source)
-    if problems:
-        raise InvalidInput(problems)
     if len(records) - 1 > MAX_ROWS:
         raise InvalidInput([Problem(f"more than {MAX_ROWS} rows", source=source)])
+    written = [cell.strip().lower() for cell in records[0]]
+    header = [(aliases or {}).get(cell, cell) for cell in written]
+    problems = _header_problems(written, header, required, optional, source, aliases or {})
+    missing = frozenset(c for c in required if c not in header)
     rows = []
     for index, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
@@ -121,14 +137,19 @@ def read_rows(
                 )
             )
             continue
-        rows.append(Row(index, {h: cell.strip() for h, cell in zip(header, record, strict=True)}))
-    if problems:
-        raise InvalidInput(problems)
-    return rows
+        values = dict.fromkeys(missing, "")
+        values.update({h: cell.strip() for h, cell in zip(header, record, strict=True)})
+        rows.append(Row(index, values))
+    return Table(rows, problems, missing)
 
 
 def _header_problems(
-    header: list[str], required: tuple[str, ...], optional: tuple[str, ...], source: str
+    written: list[str],
+    header: list[str],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    source: str,
+    aliases: dict[str, str],
 ) -> list[Problem]:
     problems = []
     missing = [c for c in required if c not in header]
@@ -136,21 +157,35 @@ def _header_problems(
         problems.append(Problem(f"missing column(s) {', '.join(missing)}", line=1, source=source))
     unknown = [c for c in header if c not in required + optional]
     if unknown:
-        allowed = ", ".join(required + optional)
+        allowed = ", ".join(
+            (*required, *optional, *(f"{alias} (= {name})" for alias, name in aliases.items()))
+        )
         problems.append(
             Problem(
                 f"unknown column(s) {', '.join(unknown)}; allowed: {allowed}", line=1, source=source
             )
         )
-    duplicated = sorted({c for c in header if header.count(c) > 1})
+    duplicated = sorted({c for c in written if written.count(c) > 1})
     if duplicated:
         problems.append(
             Problem(f"duplicate column(s) {', '.join(duplicated)}", line=1, source=source)
         )
+    for alias, name in aliases.items():
+        if alias in written and name in written:
+            problems.append(
+                Problem(f"columns {name} and {alias} are the same: keep one", line=1, source=source)
+            )
     return problems
 
 
-def _validated(
+def finish(table: Table, rows: list[T], problems: list[Problem], **extra: Any) -> Parsed[T]:
+    """The header's problems, then the rows' — leaving out a row's complaint about a column the
+    header lacks (said once, on line 1)."""
+    found = [p for p in problems if p.field not in table.missing]
+    return Parsed(rows, [*table.problems, *found], **extra)
+
+
+def validated(
     model: type[M], data: dict[str, Any], row: Row, source: str, problems: list[Problem],
     column_of: Callable[[str], str] = lambda field: field,
 ) -> M | None:  # fmt: skip
@@ -181,12 +216,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"'{value}' is not yes/no")
 
 
-def parse_courses(data: bytes, source: str = "courses.csv") -> list[CourseRow]:
-    rows = read_rows(data, COURSE_COLUMNS, source)
+def parse_courses(data: bytes, source: str = "courses.csv") -> Parsed[CourseRow]:
+    table = read_rows(data, COURSE_COLUMNS, source)
     problems: list[Problem] = []
     parsed = []
     seen: dict[str, int] = {}
-    for row in rows:
+    for row in table.rows:
+        before = len(problems)
         values: dict[str, Any] = {k: row.values[k] for k in COURSE_COLUMNS[0]}
         values.update(dict(_present(row, "credit_hours", "color", "description")))
         if row.values.get("instructor"):
@@ -195,35 +231,25 @@ def parse_courses(data: bytes, source: str = "courses.csv") -> list[CourseRow]:
             values["assessments_complete"] = _bool(row.values.get("assessments_complete", ""))
         except ValueError as exc:
             problems.append(Problem(str(exc), "assessments_complete", row.line, source))
-            continue
-        course = _validated(
+        course = validated(
             CourseIn, values, row, source, problems,
             column_of=lambda f: "instructor" if f == "instructor_name" else f,
         )  # fmt: skip
-        if course is None:
-            continue
-        if course.code in seen:
-            problems.append(
-                Problem(
-                    f"course code {course.code} already on line {seen[course.code]}",
-                    "code",
-                    row.line,
-                    source,
-                )
-            )
-            continue
-        seen[course.code] = row.line
-        parsed.append(CourseRow(row.line, course))
-    if problems:
-        raise InvalidInput(problems)
-    return parsed
+        code = row.values["code"]
+        if code and code in seen:
+            reason = f"course code {code} already on line {seen[code]}"
+            problems.append(Problem(reason, "code", row.line, source))
+        seen.setdefault(code, row.line)
+        if course is not None and len(problems) == before:
+            parsed.append(CourseRow(row.line, course))
+    return finish(table, parsed, problems)
 
 
-def parse_topics(data: bytes, source: str = "topics.csv") -> list[TopicRow]:
-    rows = read_rows(data, TOPIC_COLUMNS, source)
+def parse_topics(data: bytes, source: str = "topics.csv") -> Parsed[TopicRow]:
+    table = read_rows(data, TOPIC_COLUMNS, source)
     problems: list[Problem] = []
     parsed = []
-    for row in rows:
+    for row in table.rows:
         values: dict[str, Any] = {"name": row.values["name"]}
         if row.values.get("difficulty"):
             values["estimated_difficulty"] = row.values["difficulty"]
@@ -234,7 +260,7 @@ def parse_topics(data: bytes, source: str = "topics.csv") -> list[TopicRow]:
         values["prerequisites"] = tuple(
             p.strip() for p in row.values.get("prerequisites", "").split(";") if p.strip()
         )
-        topic = _validated(
+        topic = validated(
             TopicIn, values, row, source, problems,
             column_of=lambda f: "difficulty" if f == "estimated_difficulty" else f,
         )  # fmt: skip
@@ -242,9 +268,8 @@ def parse_topics(data: bytes, source: str = "topics.csv") -> list[TopicRow]:
             problems.append(Problem("course code is empty", "course_code", row.line, source))
         elif topic is not None:
             parsed.append(TopicRow(row.line, row.values["course_code"], topic))
-    if problems:
-        raise InvalidInput(problems)
-    return parsed
+    names = frozenset((r.values["course_code"], r.values["name"]) for r in table.rows)
+    return finish(table, parsed, problems, names=names)
 
 
 def parse_due(value: str, zone: tzinfo) -> datetime:
@@ -264,33 +289,37 @@ def parse_due(value: str, zone: tzinfo) -> datetime:
 
 def parse_assessments(
     data: bytes, zone: tzinfo, source: str = "assessments.csv"
-) -> list[AssessmentRow]:
-    rows = read_rows(data, ASSESSMENT_COLUMNS, source)
+) -> Parsed[AssessmentRow]:
+    table = read_rows(data, ASSESSMENT_COLUMNS, source, ASSESSMENT_ALIASES)
     problems: list[Problem] = []
     parsed = []
-    for row in rows:
+    for row in table.rows:
+        before = len(problems)
         values: dict[str, Any] = {
             k: row.values[k] for k in ("name", "type", "weight_percent", "estimated_duration_min")
         }
         values.update(dict(_present(row, "max_score", "description")))
+        # A bad date or topics cell does not hide the rest of the row: the others are still
+        # validated, against a stand-in value that is never kept.
         try:
             values["due_date"] = parse_due(row.values["due"], zone)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), "due", row.line, source))
+            values["due_date"] = _UNREAD_DATE
+        try:
             values["topic_weights"] = _topic_weights(row.values.get("topics", ""))
         except ValueError as exc:
-            column = "due" if "date" in str(exc) else "topics"
-            problems.append(Problem(str(exc), column, row.line, source))
-            continue
-        assessment = _validated(
+            problems.append(Problem(str(exc), "topics", row.line, source))
+            values["topic_weights"] = {}
+        assessment = validated(
             AssessmentIn, values, row, source, problems,
             column_of=lambda f: {"due_date": "due", "topic_weights": "topics"}.get(f, f),
         )  # fmt: skip
         if not row.values["course_code"]:
             problems.append(Problem("course code is empty", "course_code", row.line, source))
-        elif assessment is not None:
+        elif assessment is not None and len(problems) == before:
             parsed.append(AssessmentRow(row.line, row.values["course_code"], assessment))
-    if problems:
-        raise InvalidInput(problems)
-    return parsed
+    return finish(table, parsed, problems)
 
 
 def _topic_weights(cell: str) -> dict[str, float]:
@@ -318,122 +347,3 @@ def _topic_weights(cell: str) -> dict[str, float]:
                 f"weight '{weight}' of topic '{name.strip()}' is not a number"
             ) from None
     return weights
-
-
-def parse_grades(
-    data: bytes, zone: tzinfo, now: datetime, source: str = "grades.csv"
-) -> list[GradeRow]:
-    rows = read_rows(data, GRADE_COLUMNS, source)
-    problems: list[Problem] = []
-    parsed = []
-    for row in rows:
-        grade, row_problems = _grade(row, zone, now, source)
-        problems.extend(row_problems)
-        if grade is not None:
-            parsed.append(grade)
-    if problems:
-        raise InvalidInput(problems)
-    return parsed
-
-
-def _grade(
-    row: Row, zone: tzinfo, now: datetime, source: str
-) -> tuple[GradeRow | None, list[Problem]]:
-    problems: list[Problem] = []
-
-    def bad(reason: str, field: str) -> None:
-        problems.append(Problem(reason, field, row.line, source))
-
-    score = _number(row.values["score"], "score", bad)
-    max_score = _number(row.values["max_score"], "max_score", bad)
-    if score is not None and max_score is not None:
-        if max_score <= 0:
-            bad("max_score must be greater than 0", "max_score")
-        elif not 0 <= score <= max_score:
-            bad(f"score {score:g} must be within 0..max_score ({max_score:g})", "score")
-    completed_at = None
-    try:
-        completed_at = _grade_date(row.values["date"], zone)
-        if completed_at > now:
-            bad(f"date {row.values['date']} is in the future", "date")
-    except ValueError as exc:
-        bad(str(exc), "date")
-    time_spent = _whole(row.values.get("time_spent_min", ""), "time_spent_min", 1, bad)
-    attempt = _whole(row.values.get("attempt", ""), "attempt", 1, bad) or 1
-    topics: dict[str, TopicResult | None] = {}
-    try:
-        topics = _topic_results(row.values.get("topics", ""))
-    except ValueError as exc:
-        bad(str(exc), "topics")
-    if not row.values["assessment_name"]:
-        bad("assessment name is empty", "assessment_name")
-    if problems or score is None or max_score is None or completed_at is None:
-        return None, problems
-    grade = GradeRow(
-        line=row.line,
-        course_code=row.values.get("course_code") or None,
-        assessment_name=row.values["assessment_name"],
-        score=score,
-        max_score=max_score,
-        completed_at=completed_at,
-        time_spent_min=time_spent,
-        attempt=attempt,
-        topics=topics,
-    )
-    return grade, problems
-
-
-def _whole(value: str, field: str, minimum: int, bad: Callable[[str, str], None]) -> int | None:
-    if value == "":
-        return None
-    number = _number(value, field, bad)
-    if number is None:
-        return None
-    if number < minimum or number != int(number):
-        bad(f"{field} must be a whole number ≥ {minimum}", field)
-        return None
-    return int(number)
-
-
-def _number(value: str, field: str, bad: Callable[[str, str], None]) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        bad(f"'{value}' is not a number", field)
-        return None
-    if number != number or number in (float("inf"), float("-inf")):
-        bad(f"'{value}' is not a finite number", field)
-        return None
-    return number
-
-
-def _grade_date(value: str, zone: tzinfo) -> datetime:
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0, 0), zone)
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a date (use 2026-10-01 or 2026-10-01T14:00)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-
-
-def _topic_results(cell: str) -> dict[str, TopicResult | None]:
-    """'Limits:4/5;Derivatives:3/5' (correct/total per topic) or 'Limits;Derivatives'."""
-    results: dict[str, TopicResult | None] = {}
-    for part in (p.strip() for p in cell.split(";")):
-        if not part:
-            continue
-        name, sep, counts = part.rpartition(":")
-        if not sep:
-            results[part] = None
-            continue
-        correct, slash, total = counts.partition("/")
-        try:
-            results[name.strip()] = TopicResult(correct=int(correct), total=int(total))
-        except (ValueError, ValidationError):
-            raise ValueError(
-                f"'{part}' is not 'topic:correct/total' with 0 ≤ correct ≤ total and total > 0"
-            ) from None
-        if not slash:
-            raise ValueError(f"'{part}' is not 'topic:correct/total'")
-    return results

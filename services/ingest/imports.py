@@ -1,9 +1,10 @@
-"""Imports: CSV files and LMS feeds, all-or-nothing.
+"""Imports: CSV files and LMS feeds, all-or-nothing, every problem in one pass.
 
-Every row is applied inside one savepoint; a row that does not fit the student's data (unknown
-course code or topic, a prerequisite cycle, weights over 100) is collected with its line and
-column, and if there is any problem the savepoint is rolled back and `InvalidInput` lists them
-all. Rows upsert by natural key, so importing the same file twice changes nothing the second time.
+The file's own problems (format, values: `csv_rows`) and those of its readable rows against the
+student's data (unknown course code or topic) are reported together, in file order. Every row
+is applied inside one savepoint, rolled back if there is any problem. Whole-file rules (weights
+summing to 100, prerequisite cycles) need every row read, so they run once nothing else is
+wrong. Rows upsert by natural key: importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from services.catalog import (
     upsert_topic,
 )
 from services.ingest import csv_rows as csv_files
+from services.ingest.csv_grades import GradeRow, parse_grades
 from services.performance import record_performance
 from services.schemas import AssessmentIn, PerformanceIn
 
@@ -65,17 +67,16 @@ class ImportReport:
         return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
 
 
-def _all_or_nothing(
+def _apply_rows(
     session: Session,
     rows: Sequence[R],
     apply_row: Callable[[R], None],
     *,
     line_of: Callable[[R], int | None],
     source: str,
-    finish: Callable[[], list[Problem]] = list,
     progress: Progress | None = None,
-) -> None:
-    savepoint = session.begin_nested()
+) -> list[Problem]:
+    """Each row in a savepoint of its own; the problems of the rows that did not fit."""
     problems: list[Problem] = []
     for done, row in enumerate(rows, start=1):
         try:
@@ -85,12 +86,55 @@ def _all_or_nothing(
             problems.extend(Problem(p.reason, p.field, line_of(row), source) for p in exc.problems)
         if progress:
             progress(done, len(rows))
-    if not problems:
-        problems.extend(finish())
+    return problems
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    # Stable: a row's problems keep their order; whole-file ones (no line) come last.
+    return sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
+
+
+def _all_or_nothing(
+    session: Session,
+    apply_all: Callable[[], list[Problem]],
+    *,
+    found: Sequence[Problem] = (),
+    finish: Callable[[], list[Problem]] = list,
+) -> None:
+    """Run `apply_all` in one savepoint; keep it only if neither it nor the file (`found`) has
+    a problem and `finish` (the whole-file rules) finds none either."""
+    savepoint = session.begin_nested()
+    try:
+        problems = [*found, *apply_all()]
+        if not problems:
+            problems = finish()
+    except BaseException:
+        savepoint.rollback()
+        raise
     if problems:
         savepoint.rollback()
-        raise InvalidInput(problems)
+        raise InvalidInput(_in_file_order(problems))
     savepoint.commit()
+
+
+def _import_rows(
+    session: Session,
+    parsed: csv_files.Parsed[Any],
+    apply_row: Callable[[Any], None],
+    *,
+    source: str,
+    progress: Progress | None,
+    finish: Callable[[], list[Problem]] = list,
+) -> None:
+    """A one-pass import: the file's problems and its rows' problems together."""
+
+    def apply_all() -> list[Problem]:
+        return _apply_rows(
+            session, parsed.rows, apply_row, line_of=lambda r: r.line, source=source,
+            progress=progress,
+        )  # fmt: skip
+
+    _all_or_nothing(session, apply_all, found=parsed.problems, finish=finish)
 
 
 def _courses_by_code(session: Session, user: User) -> dict[str, Course]:
@@ -109,16 +153,12 @@ def import_courses(
     session: Session, user: User, data: bytes, *, source: str = "courses.csv",
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
-    rows = csv_files.parse_courses(data, source)
+    parsed = csv_files.parse_courses(data, source)
     report = ImportReport("courses")
-    _all_or_nothing(
-        session,
-        rows,
-        lambda r: report.count(upsert_course(session, user, r.course)),
-        line_of=lambda r: r.line,
-        source=source,
-        progress=progress,
-    )
+    _import_rows(
+        session, parsed, lambda r: report.count(upsert_course(session, user, r.course)),
+        source=source, progress=progress,
+    )  # fmt: skip
     return report
 
 
@@ -127,7 +167,8 @@ def import_topics(
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
     """Two passes: names first, so a prerequisite may be defined further down the file."""
-    rows = csv_files.parse_topics(data, source)
+    parsed = csv_files.parse_topics(data, source)
+    rows = parsed.rows
     report = ImportReport("topics")
     courses = _courses_by_code(session, user)
     lines: dict[tuple[str, str], int] = {}
@@ -145,18 +186,32 @@ def import_topics(
         by_name = {
             t.name: t for t in session.scalars(select(Topic).where(Topic.course_id == course.id))
         }
-        unknown = [p for p in row.topic.prerequisites if p not in by_name]
+        # A topic of this file whose own row has a problem is reported there, not here.
+        unknown = [
+            p
+            for p in row.topic.prerequisites
+            if p not in by_name and (row.course_code, p) not in parsed.names
+        ]
         if unknown:
             raise InvalidInput.single(
                 f"unknown prerequisite topic(s) {', '.join(unknown)} in course {course.code}",
                 "prerequisites",
             )
         topic = by_name[row.topic.name]
-        wanted = [str(by_name[p].id) for p in row.topic.prerequisites]
+        wanted = [str(by_name[p].id) for p in row.topic.prerequisites if p in by_name]
         if list(topic.prerequisite_topic_ids) != wanted:
             topic.prerequisite_topic_ids = wanted
             first = outcomes[row.line]
             outcomes[row.line] = Upserted(first.id, first.created, True)
+
+    def both_passes() -> list[Problem]:
+        problems = _apply_rows(
+            session, rows, create, line_of=lambda r: r.line, source=source, progress=progress
+        )
+        created = [r for r in rows if r.line in outcomes]
+        return problems + _apply_rows(
+            session, created, link, line_of=lambda r: r.line, source=source
+        )
 
     def no_cycles() -> list[Problem]:
         problems = []
@@ -178,18 +233,7 @@ def import_topics(
                 )
         return problems
 
-    savepoint = session.begin_nested()
-    try:
-        _all_or_nothing(
-            session, rows, create, line_of=lambda r: r.line, source=source, progress=progress
-        )
-        _all_or_nothing(
-            session, rows, link, line_of=lambda r: r.line, source=source, finish=no_cycles
-        )
-    except InvalidInput:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
+    _all_or_nothing(session, both_passes, found=parsed.problems, finish=no_cycles)
     for outcome in outcomes.values():
         report.count(outcome)
     return report
@@ -199,22 +243,20 @@ def import_assessments(
     session: Session, user: User, data: bytes, *, source: str = "assessments.csv",
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
-    rows = csv_files.parse_assessments(data, ZoneInfo(user.timezone), source)
+    parsed = csv_files.parse_assessments(data, ZoneInfo(user.timezone), source)
     report = ImportReport("assessments")
     courses = _courses_by_code(session, user)
-    _all_or_nothing(
-        session,
-        rows,
-        lambda r: report.count(
-            upsert_assessment(session, _course(courses, r.course_code, user), r.assessment)
-        ),
-        line_of=lambda r: r.line,
-        source=source,
+
+    def apply(row: csv_files.AssessmentRow) -> None:
+        course = _course(courses, row.course_code, user)
+        report.count(upsert_assessment(session, course, row.assessment))
+
+    _import_rows(
+        session, parsed, apply, source=source, progress=progress,
         finish=lambda: [
             Problem(p.reason, p.field, None, source) for p in course_weight_problems(session, user)
         ],
-        progress=progress,
-    )
+    )  # fmt: skip
     return report
 
 
@@ -222,11 +264,11 @@ def import_grades(
     session: Session, user: User, data: bytes, *, now: datetime, source: str = "grades.csv",
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
-    rows = csv_files.parse_grades(data, ZoneInfo(user.timezone), now, source)
+    parsed = parse_grades(data, ZoneInfo(user.timezone), now, source)
     report = ImportReport("grades")
     courses = _courses_by_code(session, user)
 
-    def apply(row: csv_files.GradeRow) -> None:
+    def apply(row: GradeRow) -> None:
         assessment = _find_assessment(session, user, courses, row)
         topics = {
             t.name: t.id
@@ -251,14 +293,12 @@ def import_grades(
         )  # fmt: skip
         report.count(Upserted(outcome.record_id, outcome.created, outcome.created))
 
-    _all_or_nothing(
-        session, rows, apply, line_of=lambda r: r.line, source=source, progress=progress
-    )
+    _import_rows(session, parsed, apply, source=source, progress=progress)
     return report
 
 
 def _find_assessment(
-    session: Session, user: User, courses: dict[str, Course], row: csv_files.GradeRow
+    session: Session, user: User, courses: dict[str, Course], row: GradeRow
 ) -> Assessment:
     query = (
         select(Assessment)
@@ -366,7 +406,10 @@ def import_feed(
         report.count(outcome)
 
     events = parsed.assessments
-    _all_or_nothing(session, events, apply, line_of=lambda e: e.line, source="feed")
+    _all_or_nothing(
+        session,
+        lambda: _apply_rows(session, events, apply, line_of=lambda e: e.line, source="feed"),
+    )
     seen = {e.uid for e in events}
     for gone in session.scalars(
         select(Assessment).where(

@@ -16,6 +16,7 @@ from integrations.google_calendar import ChangeSet, GoogleCalendarClient
 from integrations.notion import NotionClient, RemotePage, advance_watermark
 from planner.values import BusyInterval
 from services.settings import Settings
+from services.sync.calendars import busy_calendar_ids
 from services.sync.providers import google_client, notion_client
 from services.sync.report import RecordedError, SyncReport
 
@@ -66,15 +67,29 @@ def notion_for(
         return None
 
 
+def _busy_calendars(
+    google: GoogleCalendarClient, integration: IntegrationSettings, study_calendar_id: str
+) -> list[str]:
+    named = list(integration.google_monitored_calendars or [])
+    if not named:
+        # The default: every calendar the student owns or shows, never the study one.
+        listed = google.list_calendars()
+        return busy_calendar_ids(listed, study_calendar_id=study_calendar_id) or ["primary"]
+    # Never the study calendar, even when named: its events are the plan itself.
+    return [c for c in named if c != study_calendar_id]
+
+
 def gather(
     integration: IntegrationSettings,
     google: GoogleCalendarClient | None,
     notion: NotionClient | None,
     now: datetime,
     zone: str,
-    settings: Settings,
+    horizon_days: int,
     report: SyncReport,
 ) -> Gathered:
+    """Busy time over the whole planning span (`horizon_days`), not just the written window:
+    the planner checks every deadline's free time."""
     # The study calendar and the data source are resolved here, once; later steps read them
     # from what was gathered.
     pulled = Gathered(
@@ -82,7 +97,7 @@ def gather(
         google_calendar_id=integration.google_calendar_id,
         notion_data_source_id=integration.notion_data_source,
     )
-    horizon_end = now + timedelta(days=settings.sync_horizon_days)
+    horizon_end = now + timedelta(days=horizon_days)
     if google is not None:
         try:
             # A stored calendar is trusted: if it was deleted, the listing below answers 404
@@ -91,7 +106,8 @@ def gather(
                 None, time_zone=zone
             )
             pulled.google_calendar_id = calendar_id
-            monitored = list(integration.google_monitored_calendars or ["primary"])
+            monitored = _busy_calendars(google, integration, calendar_id)
+            report.add("busy_calendars", len(monitored))
             busy = google.freebusy(monitored, now, horizon_end)
             pulled.busy = busy
             report.add("busy_intervals", len(busy))

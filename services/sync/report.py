@@ -52,6 +52,7 @@ class SyncReport:
     reconciled: list[str] = field(default_factory=list)
     errors: list[RecordedError] = field(default_factory=list)
     plan: Plan | None = None
+    later: dict[str, Any] = field(default_factory=dict)  # blocks planned beyond the window
     duration_ms: int = 0
 
     def add(self, key: str, value: int = 1) -> None:
@@ -76,7 +77,11 @@ class SyncReport:
                 }
                 for item in self.plan.at_risk
             ]
-        return {"reconciled": self.reconciled[:200], "at_risk": at_risk[:200]}
+        return {
+            "reconciled": self.reconciled[:200],
+            "at_risk": at_risk[:200],
+            "later": self.later,
+        }
 
     def summary(self) -> dict[str, Any]:
         """Small and secret-free: what the Celery result (and Flower) shows."""

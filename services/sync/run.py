@@ -19,15 +19,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.enums import SyncOutcome
-from db.models import IntegrationSettings, SyncRun, User
+from db.enums import AssessmentStatus, SyncOutcome
+from db.models import Assessment, Course, IntegrationSettings, SyncRun, User
 from db.session import session_scope
 from services.realtime.health import expect_echo
 from services.settings import Settings
 from services.sync.gather import Gathered, gather, google_for, notion_for
+from services.sync.horizon import planning_horizon
 from services.sync.lock import UserLock
 from services.sync.push import push
 from services.sync.report import SyncOptions, SyncReport, record, record_skipped
@@ -65,7 +66,9 @@ def _sync_locked(
     started = time.monotonic()
     report = SyncReport(user_id)
     with session_scope(engine) as session:
-        zone, integration = _user_and_integration(session, user_id, create=not options.dry_run)
+        zone, integration, last_deadline = _user_and_integration(
+            session, user_id, now, create=not options.dry_run
+        )
         if not options.dry_run:
             run = SyncRun(
                 user_id=user_id,
@@ -80,10 +83,14 @@ def _sync_locked(
     google = google_for(settings, integration, report)
     notion = notion_for(settings, integration, report)
     try:
-        gathered = gather(integration, google, notion, now, zone, settings, report)
-        pending = write(
-            engine, settings, user_id, zone, integration, gathered, now, options, report
+        horizon = planning_horizon(
+            now,
+            last_deadline,
+            write_days=settings.sync_horizon_days,
+            max_days=settings.plan_ahead_max_days,
         )
+        gathered = gather(integration, google, notion, now, zone, horizon.plan_days, report)
+        pending = write(engine, user_id, zone, integration, gathered, now, options, report, horizon)
         if not options.dry_run:
             push(engine, user_id, integration, gathered, google, notion, now, report, pending)
             _expect_push_echo(engine, settings, user_id, gathered, now, report)
@@ -117,26 +124,42 @@ def _expect_push_echo(
 
 
 def _user_and_integration(
-    session: Session, user_id: uuid.UUID, *, create: bool
-) -> tuple[str, IntegrationSettings]:
-    """The user's time zone and a detached copy of their integration row, in one query. A user
-    without one gets one; a dry run uses a transient stand-in (nothing enabled) instead."""
+    session: Session, user_id: uuid.UUID, now: datetime, *, create: bool
+) -> tuple[str, IntegrationSettings, datetime | None]:
+    """The user's time zone, a detached copy of their integration row and their last upcoming
+    deadline (how far the plan must reach), in one query. A user without an integration row gets
+    one; a dry run uses a transient stand-in (nothing enabled) instead."""
+    last_deadline = (
+        select(func.max(Assessment.due_date))
+        .join(Course, Course.id == Assessment.course_id)
+        .where(
+            Course.user_id == User.id,
+            Course.is_archived.is_(False),
+            Assessment.status == AssessmentStatus.ACTIVE,
+            Assessment.is_completed.is_(False),
+            Assessment.due_date >= now,
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
     found = session.execute(
-        select(User.timezone, IntegrationSettings)
+        select(User.timezone, IntegrationSettings, last_deadline)
         .outerjoin(IntegrationSettings, IntegrationSettings.user_id == User.id)
         .where(User.id == user_id)
     ).first()
     if found is None:
         raise LookupError(f"no user {user_id}")
-    zone, integration = found
+    zone, integration, deadline = found
+    if deadline is not None and deadline.tzinfo is None:  # a raw aggregate skips UTCDateTime
+        deadline = deadline.replace(tzinfo=UTC)
     if integration is None:
         integration = IntegrationSettings(user_id=user_id)
         if not create:
-            return str(zone), integration
+            return str(zone), integration, deadline
         session.add(integration)
         session.flush()
     session.expunge(integration)
-    return str(zone), integration
+    return str(zone), integration, deadline
 
 
 def _providers(integration: IntegrationSettings) -> list[str]:

@@ -17,17 +17,16 @@ from db.session import session_scope
 from db.user_rows import UserRows
 from integrations.errors import NeedsReauthError, NotFoundError
 from planner.core import plan
-from services.settings import Settings
 from services.sync.apply import Mirrors, adopt_unmirrored, apply_decisions, apply_plan_writes
 from services.sync.decide import Observed, decide, observe
 from services.sync.gather import Gathered
+from services.sync.horizon import Horizon, split_near
 from services.sync.report import RecordedError, SyncOptions, SyncReport
 from sync.diff import diff_plan
 
 
 def write(
     engine: Engine,
-    settings: Settings,
     user_id: uuid.UUID,
     zone: str,
     integration: IntegrationSettings,
@@ -35,8 +34,10 @@ def write(
     now: datetime,
     options: SyncOptions,
     report: SyncReport,
+    horizon: Horizon,
 ) -> set[str]:
-    """Returns the remotes with work to push."""
+    """Returns the remotes with work to push. The planner sees the whole planning span; only
+    the blocks of the near window are written (`services.sync.horizon`)."""
     with session_scope(engine) as session:
         rows = UserRows.load(session, user_id)
         mirrors = Mirrors(
@@ -69,17 +70,20 @@ def write(
                 user_id,
                 now=now,
                 busy=gathered.busy,
-                horizon_days=settings.sync_horizon_days,
+                horizon_days=horizon.plan_days,
                 tasks=rows.tasks.values(),
             )
             the_plan = plan(inputs, now=now)
             report.plan = the_plan
-            writes = diff_plan(the_plan, rows.stored())
+            near, report.later = split_near(the_plan, now, horizon)
+            writes = diff_plan(near, rows.stored())
             for kind, count in apply_plan_writes(
                 session, rows, writes, mirrors, user_id=user_id, now=now
             ).items():
                 report.add(f"tasks_{kind}", count)
             report.add("at_risk", len(the_plan.at_risk))
+            if report.later["block_count"]:
+                report.add("planned_later", report.later["block_count"])
         else:
             report.add("plan_skipped", 1)
         adopted = adopt_unmirrored(rows, mirrors, now=now)

@@ -12,10 +12,16 @@ import shlex
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 
 from emulators.google import GoogleEmulator, start_google_emulator
@@ -54,11 +60,21 @@ def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
+def google_grant(emulators: tuple[GoogleEmulator, NotionEmulator]) -> dict[str, Any]:
+    """A Google account of this test's own (the emulator is shared by the module)."""
+    email = f"cli-{uuid.uuid4().hex[:8]}@example.edu"
+    return dict(emulators[0].admin.add_user(email, time_zone="America/Chicago"))
+
+
+@pytest.fixture
 def env(
-    home: Path, emulators: tuple[GoogleEmulator, NotionEmulator], database_env: dict[str, str]
+    home: Path,
+    emulators: tuple[GoogleEmulator, NotionEmulator],
+    database_env: dict[str, str],
+    google_grant: dict[str, Any],
 ) -> dict[str, str]:
     google, notion = emulators
-    grant = google.admin.grant()
+    grant = google_grant
     values = {
         **database_env,
         "STUDYPLANNER_VAR_DIR": str(home / "var"),
@@ -80,6 +96,21 @@ def env(
         )
     )
     return values
+
+
+def clean_env(env: dict[str, str]) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}, **env}
+
+
+def compose_studyplanner_commands() -> list[list[str]]:
+    """The `studyplanner …` commands docker-compose.yml runs (commands and healthchecks)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    found = []
+    for service in compose["services"].values():
+        for command in (service.get("command"), service.get("healthcheck", {}).get("test")):
+            if command and "studyplanner" in command:
+                found.append(command[command.index("studyplanner") + 1 :])
+    return found
 
 
 def cli(home: Path, env: dict[str, str], *args: str) -> str:
@@ -220,32 +251,71 @@ def test_a_data_folder_keeps_one_key(home: Path) -> None:
 
 
 def test_a_student_from_import_to_plan(
-    home: Path, env: dict[str, str], emulators: tuple[GoogleEmulator, NotionEmulator]
+    home: Path,
+    env: dict[str, str],
+    emulators: tuple[GoogleEmulator, NotionEmulator],
+    google_grant: dict[str, Any],
 ) -> None:
     _, notion = emulators
-    cli(home, env, "db", "upgrade")
-    cli(
-        home,
-        env,
-        "user",
-        "add",
-        "--email",
-        EMAIL,
-        "--name",
-        "Cli Student",
-        "--timezone",
-        "America/Chicago",
-        "--preferences",
-        str(ROOT / "examples/preferences.yaml"),
+    # The ecosystem's own command, from the checkout, on the product's database setting ...
+    alembic = subprocess.run(
+        [str(Path(STUDYPLANNER).parent / "alembic"), "upgrade", "head"],
+        cwd=ROOT, env=clean_env(env), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert alembic.returncode == 0, alembic.stderr
+    # ... so what compose's migrate service and its healthcheck run finds the schema at head.
+    for command in compose_studyplanner_commands():
+        cli(home, env, *command)
+    assert "database at revision" in cli(home, env, "db", "upgrade")
+    current, head = cli(home, env, "db", "current").split(", ")
+    assert current.split()[-1] == head.split()[-1] != "empty"
+    # Seed 004's names: the zone in the preferences file, `due_date` in the assessments file.
+    prefs = home / "preferences.yaml"
+    prefs.write_text(
+        "timezone: America/Chicago\n" + (ROOT / "examples/preferences.yaml").read_text()
     )
+    cli(home, env, "user", "add", "--email", EMAIL, "--name", "Cli Student",
+        "--preferences", str(prefs))  # fmt: skip
+    users = json.loads(cli(home, env, "user", "list", "--json"))
+    assert [(u["email"], u["timezone"]) for u in users] == [(EMAIL, "America/Chicago")]
+    clash = run_cli("user", "add", "--email", EMAIL, "--name", "Cli Student", "--timezone",
+                    "Europe/Berlin", "--preferences", str(prefs), cwd=home, env=env)  # fmt: skip
+    assert clash.returncode == 2 and "differ" in clash.stderr
+    seed_named = home / "assessments.csv"
+    header, rest = (ROOT / "examples/assessments.csv").read_text().split("\n", 1)
+    seed_named.write_text(header.replace(",due,", ",due_date,") + "\n" + rest)
+    files = {kind: ROOT / f"examples/{kind}.csv" for kind in ("courses", "topics", "grades")}
+    files["assessments"] = seed_named
     for kind in ("courses", "topics", "assessments", "grades"):
-        out = cli(home, env, "import", kind, str(ROOT / f"examples/{kind}.csv"), "--user", EMAIL)
+        out = cli(home, env, "import", kind, str(files[kind]), "--user", EMAIL)
         assert "created" in out
 
     bad = run_cli(
         "import", "topics", str(ROOT / "examples/courses.csv"), "--user", EMAIL, cwd=home, env=env
     )
     assert bad.returncode == 2 and "missing column(s) course_code" in bad.stderr
+    # Every problem of a file in one pass: a bad date, a bad type in the same row, and an unknown
+    # course code (a check against her data) together.
+    broken = home / "broken.csv"
+    broken.write_text(
+        "course_code,name,type,weight_percent,due_date,estimated_duration_min\n"
+        "MATH 2413,Quiz 7,quizz,5,2026-13-45,45\nMATH 9999,Quiz 8,quiz,5,2026-12-01,45\n"
+    )
+    failed = run_cli("import", "assessments", str(broken), "--user", EMAIL, cwd=home, env=env)
+    lines = failed.stderr.strip().splitlines()
+    assert failed.returncode == 2 and len(lines) == 3, failed.stderr
+    assert "line 2, column due" in lines[0] and "line 2, column type" in lines[1]
+    assert "line 3, column course_code: unknown course code 'MATH 9999'" in lines[2]
+
+    # A term paper due in 20 days: beyond the 14-day window that is written to her calendar,
+    # inside what is planned (every known deadline).
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    cli(home, env, "course", "add", "--user", EMAIL, "--code", "HIST 1301", "--name", "History",
+        "--semester", "Term", "--start", str(today - timedelta(days=30)),
+        "--end", str(today + timedelta(days=60)))  # fmt: skip
+    cli(home, env, "assessment", "add", "--user", EMAIL, "--course", "HIST 1301", "--name",
+        "Term paper", "--type", "project", "--weight", "40", "--minutes", "900",
+        "--due", str(today + timedelta(days=20)))  # fmt: skip
 
     progress = json.loads(cli(home, env, "progress", "--user", EMAIL, "--json"))
     math = next(p for p in progress if p["course"] == "MATH 2413")
@@ -253,7 +323,25 @@ def test_a_student_from_import_to_plan(
     assert math["path"][0] == "Limits and Continuity"
 
     workspace = notion.admin.create_workspace()
-    cli(home, env, "connect", "google", "--user", EMAIL, "--token-file", str(home / "token.json"))
+    # Her class schedule lives in a second calendar: every weekday evening 18:00–20:00 for three
+    # weeks. Nothing names it; it is read because she owns it.
+    google = emulators[0]
+    classes = google.admin.add_calendar(
+        "Classes", user=google_grant["email"], time_zone="America/Chicago"
+    )
+    chicago = ZoneInfo("America/Chicago")
+    today = datetime.now(chicago).date()
+    lectures = []
+    for day in range(21):
+        start = datetime.combine(today + timedelta(days=day), dtime(18), chicago)
+        lectures.append((start, start + timedelta(hours=2)))
+        google.admin.add_busy_event(classes, *lectures[-1], summary="Lecture")
+    connected = " ".join(
+        cli(home, env, "connect", "google", "--user", EMAIL,
+            "--token-file", str(home / "token.json")).split()
+    )  # fmt: skip
+    assert "your calendars" in connected and "Classes" in connected
+    assert "yes — yours" in connected and "owner" in connected
     out = cli(
         home,
         env,
@@ -274,11 +362,33 @@ def test_a_student_from_import_to_plan(
 
     first = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
     assert first.startswith("ok") and "google_writes" in first
+    assert "busy_calendars 2" in first  # primary and Classes
+    again = " ".join(
+        cli(home, env, "connect", "google", "--user", EMAIL,
+            "--token-file", str(home / "token.json")).split()
+    )  # fmt: skip
+    assert "Study plan" in again and "no — our study calendar" in again
     second = " ".join(cli(home, env, "sync", "--user", EMAIL).split())
     assert second.startswith("ok") and "google_writes" not in second  # nothing to push
 
     plan = json.loads(cli(home, env, "plan", "--user", EMAIL, "--json"))
     assert plan["tasks"] and all(t["reason"] for t in plan["tasks"])
+    # Planned to the last deadline, written for the near window: the paper's later blocks are
+    # planned (not "at risk", not deferred), and only the near ones are in her calendar.
+    later = plan["later"]
+    window_end = datetime.fromisoformat(later["window_end"])
+    assert later["block_count"] > 0 and later["plan_days"] >= 20
+    assert all(datetime.fromisoformat(b["start"]) >= window_end for b in later["blocks"])
+    assert all(datetime.fromisoformat(t["start"]) < window_end for t in plan["tasks"])
+    assert not [r for r in plan["at_risk"] if r["reason_code"] == "after_horizon"]
+    shown = " ".join(cli(home, env, "plan", "--user", EMAIL).split())
+    assert (
+        "when (Chicago)" in shown and "later: " in shown and "fit before their deadlines" in shown
+    )
+    assert "…" not in shown  # reasons whole (wrapped), not cut
+    for task in plan["tasks"]:
+        start, end = datetime.fromisoformat(task["start"]), datetime.fromisoformat(task["end"])
+        assert all(end <= a or start >= b for a, b in lectures), task["title"]
     live_pages = [p for p in notion.admin.pages(data_source_id=workspace.data_source_id)]
     assert len(live_pages) == len(plan["tasks"])
 

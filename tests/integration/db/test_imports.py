@@ -132,9 +132,14 @@ def test_every_bad_row_is_reported_and_nothing_changes(session: Session) -> None
     with pytest.raises(InvalidInput) as caught:
         import_topics(session, user, bad)
     messages = [str(p) for p in caught.value.problems]
-    assert messages[0].startswith("topics.csv, line 4, column difficulty: Input should be")
-    assert messages[1].startswith("topics.csv, line 5, column order_index: Input should be greater")
-    assert len(messages) == 2  # parse problems first; the file never reached the database
+    # One pass, in file order: the format problems and the unknown course code together.
+    assert messages[0] == (
+        "topics.csv, line 3, column course_code: unknown course code 'MATH 9999' "
+        "(known: CSE 110, MATH 2413)"
+    )
+    assert messages[1].startswith("topics.csv, line 4, column difficulty: Input should be")
+    assert messages[2].startswith("topics.csv, line 5, column order_index: Input should be greater")
+    assert len(messages) == 3
     assert counts(session, user) == before
 
     unknown = b"course_code,name\nMATH 2413,Sequences\nMATH 9999,Ghost topic\n"
@@ -220,7 +225,59 @@ def test_grades_reject_future_dates_and_bad_scores(session: Session) -> None:
     assert [str(p) for p in caught.value.problems] == [
         "grades.csv, line 2, column score: score 25 must be within 0..max_score (20)",
         "grades.csv, line 3, column date: date 2027-01-01 is in the future",
+        "grades.csv, line 4, column assessment_name: unknown assessment 'Quiz 9'",
     ]
+
+
+def test_one_pass_reports_the_header_and_every_problem_of_a_row(session: Session) -> None:
+    user = new_user(session)
+    import_courses(session, user, example("courses.csv"))
+    import_topics(session, user, example("topics.csv"))
+    before = counts(session, user)
+    bad = (
+        b"course_code,name,type,weight_percent,due,estimated_duration_min,notes\n"
+        b"MATH 2413,Quiz 7,quizz,10,2026-13-45,45,x\n"
+        b"MATH 9999,Quiz 8,quiz,10,2026-12-01,45,x\n"
+        b"MATH 2413,Quiz 9,quiz,10,2026-12-01,45,x,extra\n"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        import_assessments(session, user, bad)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0].startswith("assessments.csv, line 1: unknown column(s) notes; allowed:")
+    # A bad date does not hide a bad type in the same row.
+    assert messages[1].startswith("assessments.csv, line 2, column due: '2026-13-45' is not a date")
+    assert messages[2].startswith("assessments.csv, line 2, column type: Input should be")
+    assert messages[3].startswith("assessments.csv, line 3, column course_code: unknown course")
+    assert messages[4] == "assessments.csv, line 4: has 8 fields, the header has 7"
+    assert len(messages) == 5
+    assert counts(session, user) == before
+
+
+def test_a_missing_column_is_said_once_and_the_other_columns_are_still_checked(
+    session: Session,
+) -> None:
+    user = new_user(session)
+    import_courses(session, user, example("courses.csv"))
+    bad = b"course_code,difficulty\nMATH 2413,easy\nMATH 2413,impossible\n"
+    with pytest.raises(InvalidInput) as caught:
+        import_topics(session, user, bad)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0] == "topics.csv, line 1: missing column(s) name"
+    assert messages[1].startswith("topics.csv, line 3, column difficulty: Input should be")
+    assert len(messages) == 2  # no 'name is empty' for every row
+
+
+def test_seed_004_calls_the_due_column_due_date(session: Session) -> None:
+    user = new_user(session)
+    import_courses(session, user, example("courses.csv"))
+    import_topics(session, user, example("topics.csv"))
+    header, rest = example("assessments.csv").split(b"\n", 1)
+    renamed = header.replace(b",due,", b",due_date,") + b"\n" + rest
+    report = import_assessments(session, user, renamed)
+    assert report.created == 6
+    both = b"course_code,name,type,weight_percent,due,due_date,estimated_duration_min\n"
+    with pytest.raises(InvalidInput, match="columns due and due_date are the same: keep one"):
+        import_assessments(session, user, both + b"MATH 2413,Q,quiz,1,2026-12-01,2026-12-01,5\n")
 
 
 # --- LMS feeds --------------------------------------------------------------------------------

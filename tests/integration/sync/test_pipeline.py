@@ -366,14 +366,26 @@ def test_a_status_ticked_between_our_pull_and_our_push_is_not_lost(student: Stud
     assert tasks(student)[task.id].status is TaskStatus.COMPLETED
 
 
-def test_a_no_op_sync_costs_two_google_calls_and_one_notion_query(student: Student) -> None:
+def test_a_no_op_sync_costs_three_google_calls_and_one_notion_query(student: Student) -> None:
     student.sync()
     student.google.admin.reset_counters()
     student.notion.admin.reset_counters()
     student.sync()
     google = student.google.admin.counters()
-    assert google.get("http", 0) <= 2, google  # freebusy + the incremental listing
+    # The calendar list (which calendars' busy time to read), freebusy, the incremental listing.
+    assert google.get("http", 0) <= 3, google
+    assert google.get("calendarList.list") == 1
     assert student.notion.admin.queries() == 1 and student.notion.admin.writes() == 0
+    # Calendars named with --calendar need no list: two calls.
+    with session_scope(student.engine) as session:
+        row = session.scalars(
+            select(IntegrationSettings).where(IntegrationSettings.user_id == student.user_id)
+        ).one()
+        row.google_monitored_calendars = ["primary"]
+    student.google.admin.reset_counters()
+    student.sync()
+    google = student.google.admin.counters()
+    assert google.get("http", 0) <= 2 and "calendarList.list" not in google, google
 
 
 def test_the_student_wins_a_race_with_our_patch(student: Student) -> None:
