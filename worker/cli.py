@@ -18,7 +18,7 @@ from db import migrate
 from db.crypto import DecryptionFailed
 from db.session import get_engine
 from planner.problems import InvalidInput
-from worker import cli_catalog, cli_history, cli_sync
+from worker import cli_catalog, cli_history, cli_sync, cli_webhooks
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(keys_app, name="keys")
 cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
+cli_webhooks.register(app)
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -73,6 +74,7 @@ def health(
 ) -> None:
     """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
     from services.health import check_broker, check_database, check_workers, versions
+    from services.realtime.health import check_push
 
     settings = start()
     engine = get_engine(settings.effective_database_url)
@@ -81,6 +83,8 @@ def health(
         check_broker(settings),
         check_workers(engine, settings, datetime.now(UTC)),
     ]
+    if checks[0].ok:
+        checks.append(check_push(engine, settings, datetime.now(UTC)))
     failed = [c for c in checks if not c.ok]
     if as_json:
         console.print_json(

@@ -18,6 +18,7 @@ from db.session import get_engine, session_scope
 from planner.problems import InvalidInput
 from services import catalog
 from services.dispatch import claim_due_users
+from services.realtime.health import PushStatus, push_status
 from services.status import current_plan, sync_status
 from services.sync.run import SyncOptions, SyncReport, sync_user
 from worker.cli_common import UserOpt, console, start, unit_of_work
@@ -164,10 +165,12 @@ def status_cmd(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
     limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
 ) -> None:
-    """Last sync runs, open sync errors, integrations needing attention."""
+    """Last sync runs, open sync errors, integrations needing attention, push health."""
+    settings = start()
     with unit_of_work() as session:
         uid = catalog.find_user(session, user).id if user is not None else None
         status = sync_status(session, uid, limit=limit)
+        push = push_status(session, settings, uid, datetime.now(UTC))
     runs = Table("started (UTC)", "user", "outcome", "ms", "counts", title="sync runs")
     for run in status.runs:
         runs.add_row(
@@ -203,6 +206,38 @@ def status_cmd(
     console.print(runs)
     console.print(errors)
     console.print(attention)
+    print_push(push)
+
+
+def print_push(push: PushStatus) -> None:
+    if not push.enabled:
+        console.print("real-time sync: off (polling only)")
+        return
+    fallback = [u for u in push.users if not u.healthy]
+    console.print(
+        f"real-time sync: on — {len(push.users) - len(fallback)} student(s) on push, "
+        f"{len(fallback)} polling; Notion webhook {push.notion_webhook}"
+    )
+    if fallback:
+        table = Table("user", "why polling", title="push fell back to polling")
+        for u in fallback[:50]:
+            table.add_row(str(u.user_id)[:8], u.reason)
+        console.print(table)
+    if push.channels:
+        channels = Table(
+            "user", "calendar", "status", "expires (UTC)", "last notified", "note",
+            title="Google push channels",
+        )  # fmt: skip
+        for c in push.channels[:100]:
+            channels.add_row(
+                str(c.user_id)[:8],
+                c.calendar_id[:40],
+                c.status,
+                c.expires_at.isoformat(timespec="minutes") if c.expires_at else "",
+                c.last_notified_at.isoformat(timespec="seconds") if c.last_notified_at else "",
+                c.reason[:80],
+            )
+        console.print(channels)
 
 
 def plan_cmd(
