@@ -237,3 +237,20 @@ def test_health_reports_push(engine: Engine, settings: Settings, clients: Client
     assert check.ok and check.detail.startswith("on: ") and "Notion webhook" in check.detail
     off = check_push(engine, settings.model_copy(update={"push_enabled": False}), datetime.now(UTC))
     assert off.detail == "off: polling only"
+
+
+def test_disconnecting_google_stops_its_channels_first(
+    engine: Engine, settings: Settings, clients: Clients, watch_server: WatchServer
+) -> None:
+    from services.connect import disconnect_google
+
+    user_id = add_student(engine)
+    ensure_channels(engine, settings, user_id, datetime.now(UTC), clients)
+    ours = {c.channel_id for c in channels_of(engine, user_id)}
+    report = disconnect_google(engine, user_id, datetime.now(UTC), clients)
+    assert report.stopped == 2 and not ours & {c.id for c in watch_server.state.live()}
+    with session_scope(engine) as session:
+        row = session.scalars(
+            select(IntegrationSettings).where(IntegrationSettings.user_id == user_id)
+        ).one()
+    assert not row.google_calendar_enabled and row.google_refresh_token is None
