@@ -33,8 +33,8 @@ def test_the_admin_reads_and_resets_the_notion_token(tmp_path: Path, env: dict[s
     assert before.returncode == 1
     assert "https://planner.example.edu/v1/webhooks/notion" in before.stdout
 
-    settings = Settings(
-        _env_file=None, **{k.removeprefix("STUDYPLANNER_").lower(): v for k, v in env.items()}
+    settings = Settings.model_validate(
+        {k.removeprefix("STUDYPLANNER_").lower(): v for k, v in env.items()}
     )
     engine = create_engine(settings.effective_database_url)
     body = json.dumps({"verification_token": TOKEN}).encode()
