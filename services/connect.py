@@ -4,19 +4,23 @@ database's data source resolved and its schema checked or prepared."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.enums import IntegrationHealth
 from db.models import IntegrationSettings, User
+from db.session import session_scope
 from integrations.errors import IntegrationError
 from integrations.notion import NotionClient
 from integrations.notion.schema import SchemaMapping
 from planner.problems import InvalidInput
+from services.realtime.channels import ChannelReport, stop_user_channels
+from services.realtime.ports import ChannelClientFactory
 from services.settings import Settings
 from services.sync.calendars import CalendarChoice
 from services.sync.providers import notion_limiter
@@ -78,6 +82,25 @@ def google_calendar_choices(settings: Settings, row: IntegrationSettings) -> lis
         study_calendar_id=row.google_calendar_id,
         explicit=row.google_monitored_calendars or (),
     )
+
+
+def disconnect_google(
+    engine: Engine, user_id: uuid.UUID, now: datetime, channel_clients: ChannelClientFactory
+) -> ChannelReport:
+    """Stop the student's push channels (while their tokens can still call channels.stop),
+    then forget the tokens. Their calendar and events stay as they are."""
+    report = stop_user_channels(engine, user_id, now, channel_clients)
+    with session_scope(engine) as session:
+        row = session.scalars(
+            select(IntegrationSettings).where(IntegrationSettings.user_id == user_id)
+        ).first()
+        if row is not None:
+            row.google_calendar_enabled = False
+            row.google_access_token = None
+            row.google_refresh_token = None
+            row.google_token_expiry = None
+            row.google_sync_token = None
+    return report
 
 
 def run_installed_app_flow(client_id: str, client_secret: str, *, port: int = 0) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from planner.problems import InvalidInput
-from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_status, cli_sync
+from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_status, cli_sync, cli_webhooks
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ cli_sync.register(app)
 cli_status.register(app)
 cli_flower.register(app)
 cli_api.register(app)
+cli_webhooks.register(app)
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -81,6 +82,7 @@ def health(
 
     from db.session import get_engine
     from services.health import check_broker, check_database, check_workers, versions
+    from services.realtime.health import check_push
 
     settings = start()
     engine = get_engine(settings.effective_database_url)
@@ -89,6 +91,8 @@ def health(
         check_broker(settings),
         check_workers(engine, settings, datetime.now(UTC)),
     ]
+    if checks[0].ok:
+        checks.append(check_push(engine, settings, datetime.now(UTC)))
     failed = [c for c in checks if not c.ok]
     if as_json:
         console.print_json(

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from worker.cli_common import UserOpt, console, local_time, unit_of_work, zone_label
+from worker.cli_common import UserOpt, console, local_time, start, unit_of_work, zone_label
 
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from services.realtime.health import PushStatus
     from services.status import SyncStatus
 
 WHEN = "%a %d %b %H:%M"
@@ -26,18 +27,35 @@ def status_cmd(
     limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Last sync runs, open sync errors, integrations needing attention."""
+    """Last sync runs, open sync errors, integrations needing attention, push health."""
+    from datetime import UTC, datetime
+
     from services import catalog
+    from services.realtime.health import push_status
     from services.status import sync_status
 
+    settings = start()
     with unit_of_work() as session:
         uid = catalog.find_user(session, user).id if user is not None else None
         status = sync_status(session, uid, limit=limit)
+        push = push_status(session, settings, uid, datetime.now(UTC))
     if as_json:
-        print(json.dumps(status_json(status), indent=2))
+        print(json.dumps({**status_json(status), "push": push_json(push)}, indent=2))
         return
     for table in status_tables(status, one_user=uid is not None):
         console.print(table)
+    print_push(push)
+
+
+def push_json(push: PushStatus) -> dict[str, Any]:
+    return {
+        "enabled": push.enabled,
+        "notion_webhook": push.notion_webhook,
+        "students_polling": [
+            {"user_id": str(u.user_id), "reason": u.reason} for u in push.users if not u.healthy
+        ],
+        "students_on_push": sum(1 for u in push.users if u.healthy),
+    }
 
 
 def status_json(status: SyncStatus) -> dict[str, Any]:
@@ -164,3 +182,38 @@ def plan_table(rows: list[dict[str, Any]], *, zone: str, title: str) -> Table:
 def register(app: typer.Typer) -> None:
     app.command("status")(status_cmd)
     app.command("plan")(plan_cmd)
+
+
+def print_push(push: PushStatus) -> None:
+    if not push.enabled:
+        console.print("real-time sync: off (polling only)")
+        return
+    fallback = [u for u in push.users if not u.healthy]
+    console.print(
+        f"real-time sync: on — {len(push.users) - len(fallback)} student(s) on push, "
+        f"{len(fallback)} polling; Notion webhook {push.notion_webhook}"
+    )
+    if fallback:
+        from rich.table import Table
+
+        table = Table("user", "why polling", title="push fell back to polling")
+        for u in fallback[:50]:
+            table.add_row(str(u.user_id)[:8], u.reason)
+        console.print(table)
+    if push.channels:
+        from rich.table import Table
+
+        channels = Table(
+            "user", "calendar", "status", "expires (UTC)", "last notified", "note",
+            title="Google push channels",
+        )  # fmt: skip
+        for c in push.channels[:100]:
+            channels.add_row(
+                str(c.user_id)[:8],
+                c.calendar_id[:40],
+                c.status,
+                c.expires_at.isoformat(timespec="minutes") if c.expires_at else "",
+                c.last_notified_at.isoformat(timespec="seconds") if c.last_notified_at else "",
+                c.reason[:80],
+            )
+        console.print(channels)

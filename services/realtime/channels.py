@@ -131,9 +131,18 @@ def ensure_channels(
         return report
     client = _client(clients, integration, report)
     try:
-        for calendar in work.create:
-            _create(engine, settings, user_id, calendar, client, now, report)
-        for row_id, reason in work.stop:
+        renewed = [
+            calendar
+            for calendar in work.create
+            if _create(engine, settings, user_id, calendar, client, now, report)
+        ]
+        # The new channel is active: the one it replaces goes now, not on the next pass.
+        stop = work.stop + [
+            (c.id, "renewed")
+            for c in _superseded(engine, user_id, renewed)
+            if all(c.id != row_id for row_id, _ in work.stop)
+        ]
+        for row_id, reason in stop:
             _stop(engine, row_id, client, reason, now, report)
     finally:
         if client is not None:
@@ -232,7 +241,8 @@ def _create(
     client: ChannelClient | None,
     now: datetime,
     report: ChannelReport,
-) -> None:
+) -> uuid.UUID | None:
+    """Open one channel; the new row's id once Google accepted it."""
     channel_id, token = new_channel_id(), secrets.token_urlsafe(32)
     with session_scope(engine) as session:
         row = PushChannel(
@@ -252,7 +262,7 @@ def _create(
         # Recorded like a refused watch, so the next try waits FAILED_RETRY_AFTER.
         fall_back_to_polling(engine, user_id, now)
         report.failed += 1
-        return
+        return None
     try:
         watched = client.watch_events(
             calendar,
@@ -266,7 +276,7 @@ def _create(
         fall_back_to_polling(engine, user_id, now)
         report.failed += 1
         report.errors.append(str(exc))
-        return
+        return None
     with session_scope(engine) as session:
         saved = session.get(PushChannel, row_id)
         if saved is not None:
@@ -275,6 +285,21 @@ def _create(
             saved.expires_at = watched.expiration
             saved.updated_at = now
     report.created += 1
+    return row_id
+
+
+def _superseded(engine: Engine, user_id: uuid.UUID, calendars: list[str]) -> list[PushChannel]:
+    """Active channels of `calendars` older than the newest active one of each."""
+    if not calendars:
+        return []
+    with session_scope(engine) as session:
+        rows = [
+            c
+            for c in _channels(session, user_id)
+            if c.calendar_id in calendars and c.status == ChannelStatus.ACTIVE
+        ]
+    newest = {c.calendar_id: c for c in rows}  # ordered by created_at: the last one wins
+    return [c for c in rows if c is not newest[c.calendar_id]]
 
 
 def _stop(

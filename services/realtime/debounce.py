@@ -76,15 +76,30 @@ def request_sync(
     due = now + timedelta(seconds=window.debounce_s)
     latest = now + timedelta(seconds=window.storm_cap_s)
     reason = reason[:32]
+    live = (SyncRequest.scheduled.is_(True)) & (SyncRequest.due_at >= now - STALE_AFTER)
     for _ in range(_ATTEMPTS):
+        # The common case inside a burst first: one statement.
+        extended = session.execute(
+            update(SyncRequest)
+            .where(SyncRequest.user_id == user_id, live)
+            .values(
+                due_at=case(
+                    (SyncRequest.latest_due_at < due, SyncRequest.latest_due_at),
+                    else_=literal(due, UTCDateTime()),
+                ),
+                count=SyncRequest.count + 1,
+                last_reason=reason,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(extended) == 1:
+            return SyncRequested(user_id, False)
         if _insert_new(session, user_id, now, due, latest, reason):
             return SyncRequested(user_id, True, window.debounce_s)
+        # A row exists but its task is lost (stale) or was never enqueued: take it over.
         taken_over = session.execute(
             update(SyncRequest)
-            .where(
-                SyncRequest.user_id == user_id,
-                (SyncRequest.scheduled.is_(False)) | (SyncRequest.due_at < now - STALE_AFTER),
-            )
+            .where(SyncRequest.user_id == user_id, ~live)
             .values(
                 scheduled=True,
                 first_requested_at=now,
@@ -98,22 +113,7 @@ def request_sync(
         )
         if rowcount(taken_over) == 1:
             return SyncRequested(user_id, True, window.debounce_s)
-        extended = session.execute(
-            update(SyncRequest)
-            .where(SyncRequest.user_id == user_id)
-            .values(
-                due_at=case(
-                    (SyncRequest.latest_due_at < due, SyncRequest.latest_due_at),
-                    else_=literal(due, UTCDateTime()),
-                ),
-                count=SyncRequest.count + 1,
-                last_reason=reason,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(extended) == 1:
-            return SyncRequested(user_id, False)
-        # The task deleted the row between our statements: this request starts a new burst.
+        # Another request or the task changed the row between our statements: look again.
     raise RuntimeError(f"sync request for {user_id} kept racing with its task")
 
 

@@ -10,22 +10,45 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from db import migrate
 from db.models import IntegrationSettings
-from db.session import session_scope
+from db.session import make_engine, session_scope
 from services.realtime.ports import ChannelClient, ChannelClientFactory
 from services.settings import Settings
 from tests.integration.db.factories import add_user
 from tests.integration.realtime.google_watch_server import HttpChannelClient, WatchServer
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 STUDY_CALENDAR = "study-plan@group.calendar.google.com"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of this test's own, for passes over every student (the renewal beat)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        migrate.upgrade(url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+        return
+    base = str(request.getfixturevalue("postgres_base_url"))
+    url = create_scratch_postgres(base)
+    migrate.upgrade(url)
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        drop_scratch_postgres(base, url)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, engine: Engine, key_ring: list[str]) -> Settings:
+def settings(tmp_path: Path, key_ring: list[str]) -> Settings:
+    """Push on. The services under test take their engine as an argument."""
     return Settings(
         _env_file=None,
         var_dir=tmp_path / "var",
-        database_url=engine.url.render_as_string(hide_password=False),
         push_enabled=True,
         public_base_url="https://planner.example.edu",
         push_debounce_s=5.0,

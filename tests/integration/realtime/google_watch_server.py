@@ -201,7 +201,12 @@ class HttpChannelClient:
         self._http.close()
 
     def _post(self, path: str, body: dict[str, Any], operation: str) -> dict[str, Any]:
-        response = self._http.post(path, json=body)
+        try:
+            response = self._http.post(path, json=body)
+        except httpx.TransportError as exc:
+            raise TransientError(
+                type(exc).__name__, provider="google", operation=operation
+            ) from None
         if response.status_code < 300:
             return dict(response.json()) if response.content else {}
         kind: type[IntegrationError] = PermanentError

@@ -32,3 +32,16 @@ def test_a_child_process_reads_back_the_same_settings(
         "var_dir": sent.var_dir.resolve(),
         "log_level": "WARNING",
     }
+
+
+def test_push_needs_a_public_https_address(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        Settings(_env_file=None, var_dir=tmp_path, push_enabled=True)
+    with pytest.raises(ValueError, match="https"):
+        Settings(_env_file=None, push_enabled=True, public_base_url="http://planner.example.edu")
+    local = Settings(_env_file=None, push_enabled=True, public_base_url="http://127.0.0.1:8000/")
+    assert local.webhook_url("google") == "http://127.0.0.1:8000/v1/webhooks/google"
+    with pytest.raises(ValueError, match="renew_margin"):
+        Settings(_env_file=None, push_channel_ttl_s=3600, push_renew_margin_s=3600)
+    with pytest.raises(ValueError, match="storm_cap"):
+        Settings(_env_file=None, push_debounce_s=10, push_storm_cap_s=5)
