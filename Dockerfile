@@ -1,4 +1,4 @@
-# One image for every role (migrate, worker, beat, flower): docker-compose.yml picks the command.
+# One image for every role (migrate, api, worker, beat, flower): docker-compose.yml picks the command.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -13,6 +13,7 @@ COPY sync ./sync
 COPY integrations ./integrations
 COPY db ./db
 COPY migrations ./migrations
+COPY api ./api
 RUN pip install . "flower>=2.0" && useradd --create-home --uid 10001 studyplanner
 
 USER studyplanner

@@ -91,6 +91,33 @@ def check_workers(engine: Engine, settings: Settings, now: datetime) -> Check:
     return Check("workers", True, f"alive: {', '.join(alive)}")
 
 
+def check_integrations(engine: Engine) -> Check:
+    """Informational: how many students have a Google or Notion connection that stopped (a
+    revoked grant, an unshared database) and waits for them or an admin. Counts only: no names."""
+    from sqlalchemy import func, or_
+
+    from db.enums import IntegrationHealth
+    from db.models import IntegrationSettings as Row
+
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(
+                select(func.count()).where(
+                    or_(
+                        Row.google_calendar_enabled & (Row.google_health != IntegrationHealth.OK),
+                        Row.notion_enabled & (Row.notion_health != IntegrationHealth.OK),
+                    )
+                )
+            ).scalar_one()
+    except SQLAlchemyError:
+        return Check("integrations", True, "unknown (database unavailable)")
+    if not count:
+        return Check("integrations", True, "none needs attention")
+    return Check(
+        "integrations", True, f"{count} student(s) need to reconnect or fix an integration"
+    )
+
+
 def _aware(value: datetime) -> datetime:
     from datetime import UTC
 

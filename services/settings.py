@@ -10,7 +10,7 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,8 +94,60 @@ class Settings(BaseSettings):
     sync_horizon_days: int = Field(
         default=14, ge=1, le=90, description="How far ahead the plan reaches."
     )
+    # --- the HTTP API (api/) ---
+    api_auth_mode: Literal["hs256", "jwks"] = Field(
+        default="hs256",
+        description="hs256: tokens signed with STUDYPLANNER_API_JWT_SECRET (minted by "
+        "'studyplanner api token'); jwks: RS256/ES256 tokens of a host app, keys from a JWKS URL.",
+    )
+    api_jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 secret (at least 32 characters). Default: one generated and kept in "
+        "<var_dir>/api-jwt.secret.",
+    )
+    api_jwks_url: str | None = Field(default=None, description="JWKS URL (jwks mode).")
+    api_jwt_algorithms: str = Field(
+        default="RS256,ES256",
+        description="Comma-separated algorithms accepted in jwks mode (RS*, PS*, ES*, EdDSA).",
+    )
+    api_jwt_issuer: str = Field(default="studyplanner", description="Required `iss` claim.")
+    api_jwt_audience: str = Field(default="studyplanner-api", description="Required `aud`.")
+    api_jwt_leeway_s: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat (seconds)."
+    )
+    api_user_claim: str = Field(
+        default="sub", description="The claim that names the user (a host app: e.g. email)."
+    )
+    api_user_key: Literal["id", "email"] = Field(
+        default="id", description="What the user claim holds: our user id or the email."
+    )
+    api_admin_claim: str = Field(
+        default="role", description="Claim (dotted path allowed) that marks an admin."
+    )
+    api_admin_value: str = Field(
+        default="admin", description="Value of the admin claim (or an item of it) for admins."
+    )
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    api_rate_limit: int = Field(
+        default=600, ge=0, description="Requests per window per principal (0: no limit)."
+    )
+    api_rate_window_s: int = Field(
+        default=60, ge=1, description="Length of the rate-limit window (seconds)."
+    )
+    api_health_cache_s: float = Field(
+        default=2.0, ge=0, description="How long /v1/health reuses its last result (seconds)."
+    )
 
-    @field_validator("database_url", "result_backend", "redis_url", mode="before")
+    @field_validator(
+        "database_url",
+        "result_backend",
+        "redis_url",
+        "api_jwt_secret",
+        "api_jwks_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -154,6 +206,16 @@ class Settings(BaseSettings):
             return keys
         return [_embedded_fernet_key(self.var_dir)]
 
+    def api_jwt_secret_value(self) -> str:
+        """The HS256 secret: configured, or the embedded default kept under var_dir."""
+        if self.api_jwt_secret is not None:
+            secret = self.api_jwt_secret.get_secret_value()
+        else:
+            secret = _embedded_api_secret(self.var_dir)
+        if len(secret) < 32:
+            raise ValueError("STUDYPLANNER_API_JWT_SECRET must be at least 32 characters")
+        return secret
+
 
 def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:
     """This process's environment with its own STUDYPLANNER_* replaced by `settings`."""
@@ -179,6 +241,33 @@ def _embedded_fernet_key(var_dir: Path) -> str:
         key_file,
     )
     return key
+
+
+def _embedded_api_secret(var_dir: Path) -> str:
+    import secrets
+    import tempfile
+
+    key_file = var_dir / "api-jwt.secret"
+    if not key_file.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        # Several API worker processes may start at once: link a complete file into place so
+        # that exactly one secret wins and nobody reads a half-written one.
+        fd, tmp = tempfile.mkstemp(dir=var_dir, prefix=".api-jwt-")
+        try:
+            os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
+            os.close(fd)
+            os.chmod(tmp, 0o600)
+            os.link(tmp, key_file)
+            log.warning(
+                "No STUDYPLANNER_API_JWT_SECRET set: generated one in %s. Fine for a laptop; in "
+                "production set STUDYPLANNER_API_JWT_SECRET (the same for every API process).",
+                key_file,
+            )
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return key_file.read_text().strip()
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from db import migrate
 from db.crypto import DecryptionFailed
 from db.session import get_engine
 from planner.problems import InvalidInput
-from worker import cli_catalog, cli_history, cli_sync
+from worker import cli_api, cli_catalog, cli_history, cli_sync
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(keys_app, name="keys")
 cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
+cli_api.register(app)
 
 
 # --- db -------------------------------------------------------------------------------------------

@@ -1,0 +1,165 @@
+"""The dependencies every route is built from. A new route needs nothing else:
+
+    @router.get("/users/{user_id}/things")
+    def list_things(user: OwnedUser, session: DbSession, page: Pagination, request: Request): ...
+
+    @router.patch("/things/{thing_id}")
+    def patch_thing(thing_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession):
+        thing = owned(session, principal, Thing, thing_id, what="thing")
+
+- `Ctx` — the app's `ApiContext` (settings, engine, verifier, limiter);
+- `AppSettings` — the `Settings` the app was built with;
+- `DbSession` — one unit of work per request: committed when the route returns, before the
+  response is sent; rolled back on any error (so a 404/409/422 raised midway writes nothing);
+- `CurrentPrincipal` — the verified bearer token (401 otherwise), rate-limited (429);
+- `AdminPrincipal` — an admin principal (404 for anyone else: the route "does not exist");
+- `OwnedUser` — the `{user_id}` of the path, if the principal is that user or an admin, else 404;
+- `owned(...)` — the same rule for any row that belongs to a user (tasks, courses, ...).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth import Principal, TokenVerifier, unauthorized
+from api.errors import ApiError, not_found
+from api.ratelimit import RateLimiter
+from db.models import User
+from services.settings import Settings
+
+M = TypeVar("M")
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    verifier: TokenVerifier
+    limiter: RateLimiter
+    extras: dict[str, Any] = field(default_factory=dict)  # per-app caches (health, ...)
+
+
+def api_context(request: Request) -> ApiContext:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, ApiContext)
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(api_context)]
+
+
+def app_settings(ctx: Ctx) -> Settings:
+    return ctx.settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def db_session(ctx: Ctx) -> Iterator[Session]:
+    session = ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit runs when the route function returns, before the response is
+# sent — a client that got 200 can read what it wrote, and a failed commit is a 500, not a 200.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+bearer = HTTPBearer(auto_error=False, description="A JWT: `Authorization: Bearer <token>`.")
+
+
+def current_principal(
+    ctx: Ctx,
+    session: DbSession,
+    response: Response,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise unauthorized("no bearer token")
+    claims = ctx.verifier.verify(credentials.credentials)
+    # Counted before the user is looked up: a flood of requests costs no database work.
+    decision = ctx.limiter.hit(f"{ctx.settings.api_auth_mode}:{claims.subject}")
+    if decision.limit:
+        response.headers["RateLimit-Limit"] = str(decision.limit)
+        response.headers["RateLimit-Remaining"] = str(decision.remaining)
+    if not decision.allowed:
+        raise ApiError(
+            429,
+            f"more than {decision.limit} requests in {ctx.settings.api_rate_window_s} s; "
+            f"try again in {decision.retry_after_s} s",
+            headers={"Retry-After": str(decision.retry_after_s)},
+        )
+    user = _find_user(session, ctx.settings, claims.user_ref)
+    if user is None:
+        if claims.is_admin:
+            return Principal(subject=claims.subject, user_id=None, is_admin=True)
+        raise unauthorized("the token names no user of this service")
+    if not user.is_active:
+        raise unauthorized("the user is not active")
+    return Principal(subject=claims.subject, user_id=user.id, is_admin=claims.is_admin)
+
+
+def _find_user(session: Session, settings: Settings, ref: str) -> User | None:
+    if settings.api_user_key == "email":
+        return session.scalars(select(User).where(func.lower(User.email) == ref.lower())).first()
+    try:
+        return session.get(User, uuid.UUID(ref))
+    except ValueError:
+        return None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def admin_principal(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise not_found()
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
+
+
+def owned(
+    session: Session,
+    principal: Principal,
+    model: type[M],
+    row_id: uuid.UUID,
+    *,
+    what: str,
+    owner: Callable[[M], uuid.UUID] = lambda row: row.user_id,  # type: ignore[attr-defined]
+) -> M:
+    """The row `row_id` of `model` if the principal may see its owner; 404 otherwise — the same
+    answer for a missing row and for another user's, so ids cannot be probed."""
+    row = session.get(model, row_id)
+    if row is None or not principal.may_access(owner(row)):
+        raise not_found(what)
+    return row
+
+
+def owned_user(
+    user_id: Annotated[uuid.UUID, Path(description="The user's id.")],
+    principal: CurrentPrincipal,
+    session: DbSession,
+) -> User:
+    if not principal.may_access(user_id):
+        raise not_found("user")
+    return owned(session, principal, User, user_id, what="user", owner=lambda u: u.id)
+
+
+OwnedUser = Annotated[User, Depends(owned_user)]
