@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import catalog, health, users
+from api.routes import catalog, health, imports, users
 
 ROUTERS: list[APIRouter] = [
     health.router,
     users.router,
     catalog.router,
+    imports.router,
 ]
 
 # (method, path) pairs answered without a token. Keep this short: each one is public.

@@ -323,7 +323,12 @@ def _topic_weights(cell: str) -> dict[str, float]:
 def parse_grades(
     data: bytes, zone: tzinfo, now: datetime, source: str = "grades.csv"
 ) -> list[GradeRow]:
-    rows = read_rows(data, GRADE_COLUMNS, source)
+    return grade_rows(read_rows(data, GRADE_COLUMNS, source), zone, now, source)
+
+
+def grade_rows(rows: list[Row], zone: tzinfo, now: datetime, source: str) -> list[GradeRow]:
+    """Grade rows from cells (a CSV file's, or the API's JSON list written as cells), with
+    every problem of every row raised at once."""
     problems: list[Problem] = []
     parsed = []
     for row in rows:

@@ -223,6 +223,14 @@ def import_grades(
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
     rows = csv_files.parse_grades(data, ZoneInfo(user.timezone), now, source)
+    return import_grade_rows(session, user, rows, now=now, source=source, progress=progress)
+
+
+def import_grade_rows(
+    session: Session, user: User, rows: Sequence[csv_files.GradeRow], *, now: datetime,
+    source: str, progress: Progress | None = None,
+) -> ImportReport:  # fmt: skip
+    """Parsed grade rows (a CSV file's or the API's JSON list) into performance records."""
     report = ImportReport("grades")
     courses = _courses_by_code(session, user)
 

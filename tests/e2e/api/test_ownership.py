@@ -95,6 +95,17 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/v1/courses/{course_id}/assessments"): Call(json=ASSESSMENT, ok={201}),
     ("GET", "/v1/courses/{course_id}/assessments"): Call(),
     ("POST", "/v1/performance"): Call(json=RESULT, ok={201}),
+    # imports
+    ("POST", "/v1/import/csv"): Call(
+        params={"kind": "courses", "user_id": "{user_id}"},
+        files={"file": ("courses.csv", COURSES_CSV)},
+    ),
+    ("POST", "/v1/import/lms"): Call(
+        json={"user_id": "{user_id}", "url": "{feed_url}", "default_course_id": "{course_id}"},
+        ok={201},
+    ),
+    ("POST", "/v1/import/lms/{feed_id}/refresh"): Call(),
+    ("POST", "/v1/import/grades"): Call(json=GRADES),
 }
 
 
