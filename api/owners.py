@@ -12,8 +12,10 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
@@ -64,7 +66,22 @@ def in_request(
     return ApiError(422, "the input is not valid; nothing was changed", fields=fields)
 
 
-def local_instant(value: datetime | date, zone: str, *, end_of_day: bool = False) -> datetime:
+def _date_or_time(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"'{value[:40]}' is not a date (2027-01-11) or a date-time (2027-01-11T09:00[+01:00])"
+        ) from None
+
+
+# One answer for a bad value (a plain `date | datetime` reports the union's two branches).
+DateOrTime = Annotated[date | datetime, BeforeValidator(_date_or_time)]
+
+
+def local_instant(value: date | datetime, zone: str, *, end_of_day: bool = False) -> datetime:
     """A query's date or date-time as an instant: a bare date is that day in the student's
     zone (its start, or the start of the next day for the end of a range); a date-time without
     an offset is the student's local time."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import catalog, health, imports, users
+from api.routes import catalog, health, imports, tasks, users
 
 ROUTERS: list[APIRouter] = [
     health.router,
     users.router,
     catalog.router,
     imports.router,
+    tasks.router,
 ]
 
 # (method, path) pairs answered without a token. Keep this short: each one is public.

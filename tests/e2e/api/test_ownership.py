@@ -106,6 +106,13 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("POST", "/v1/import/lms/{feed_id}/refresh"): Call(),
     ("POST", "/v1/import/grades"): Call(json=GRADES),
+    # tasks (seed 003)
+    ("POST", "/v1/study-paths/{path_id}/tasks"): Call(json=BATCH, ok={201}),
+    ("PATCH", "/v1/study-tasks/{task_id}"): Call(json={"status": "in_progress", "score": 1}),
+    ("GET", "/v1/users/{user_id}/tasks"): Call(params={"status": "scheduled", "topic": "Limits"}),
+    ("GET", "/v1/users/{user_id}/tasks/summary"): Call(),
+    ("GET", "/v1/users/{user_id}/tasks/export"): Call(params={"format": "csv"}),
+    ("GET", "/v1/study-tasks/{task_id}/events"): Call(),
 }
 
 
