@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import catalog, health, imports, tasks, users
+from api.routes import catalog, health, imports, progress, tasks, users
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -18,6 +18,7 @@ ROUTERS: list[APIRouter] = [
     catalog.router,
     imports.router,
     tasks.router,
+    progress.router,
 ]
 
 # (method, path) pairs answered without a token. Keep this short: each one is public.

@@ -113,6 +113,11 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/v1/users/{user_id}/tasks/summary"): Call(),
     ("GET", "/v1/users/{user_id}/tasks/export"): Call(params={"format": "csv"}),
     ("GET", "/v1/study-tasks/{task_id}/events"): Call(),
+    # progress, plan, sync
+    ("GET", "/v1/users/{user_id}/paths"): Call(),
+    ("GET", "/v1/users/{user_id}/plan"): Call(),
+    ("GET", "/v1/users/{user_id}/sync"): Call(),
+    ("POST", "/v1/users/{user_id}/sync"): Call(ok={202}),
 }
 
 
