@@ -55,6 +55,10 @@ def create_api(settings: Settings) -> FastAPI:
             yield
         finally:
             limiter.close()
+            for extra in ctx.extras.values():  # clients made on first use (Celery's, ...)
+                close = getattr(extra, "close", None)
+                if callable(close):
+                    close()
             engine.dispose()
 
     app = FastAPI(

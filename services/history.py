@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, cast, delete, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from db.enums import Difficulty, PathStatus
@@ -38,6 +38,7 @@ class TaskFilter:
     difficulty: Difficulty | None = None
     status: TaskStatus | None = None
     limit: int = 500
+    offset: int = 0  # for a page further down the list (the API's ?offset=)
 
 
 def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTask]:
@@ -57,24 +58,23 @@ def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTas
                 select(Course.id).where(Course.user_id == user.id, Course.code == flt.course_code)
             )
         )
-    tasks = list(
+    if flt.topic_name is not None:
+        topic_ids = session.scalars(
+            select(Topic.id)
+            .join(Course)
+            .where(Course.user_id == user.id, Topic.name == flt.topic_name)
+        ).all()
+        # In SQL, so a page is exact: `topic_ids` is a JSON list of id strings on both
+        # databases, and a quoted UUID can only match a whole element.
+        text = cast(StudyTask.topic_ids, String)
+        query = query.where(or_(false(), *(text.like(f'%"{t}"%') for t in topic_ids)))
+    return list(
         session.scalars(
-            query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id).limit(
-                flt.limit if flt.topic_name is None else flt.limit * 20
-            )
+            query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id)
+            .offset(flt.offset)
+            .limit(flt.limit)
         )
     )
-    if flt.topic_name is not None:
-        topic_ids = {
-            str(t)
-            for t in session.scalars(
-                select(Topic.id)
-                .join(Course)
-                .where(Course.user_id == user.id, Topic.name == flt.topic_name)
-            )
-        }
-        tasks = [t for t in tasks if topic_ids & set(t.topic_ids)][: flt.limit]
-    return tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +260,8 @@ def progress_report(
         names = {str(t.id): t.name for t in the_course.topics}
         rows.append(
             {
+                "path_id": str(path.id),
+                "course_id": str(the_course.id),
                 "course": the_course.code,
                 "status": result.status,
                 "percent_complete": round(result.percent_complete, 1),

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import health, users
+from api.routes import catalog, health, imports, progress, tasks, users
 
-ROUTERS: list[APIRouter] = [health.router, users.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    users.router,
+    catalog.router,
+    imports.router,
+    tasks.router,
+    progress.router,
+]
 
 # (method, path) pairs answered without a token. Keep this short: each one is public.
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/v1/health")})

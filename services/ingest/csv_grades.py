@@ -46,6 +46,19 @@ def parse_grades(
     return finish(table, parsed, problems)
 
 
+def grade_rows(rows: list[Row], zone: tzinfo, now: datetime, source: str) -> Parsed[GradeRow]:
+    """Grade rows from cells that did not come from a file (the API's JSON list written as
+    cells), checked by the same rules as a CSV file's rows."""
+    problems: list[Problem] = []
+    parsed = []
+    for row in rows:
+        grade, row_problems = _grade(row, zone, now, source)
+        problems.extend(row_problems)
+        if grade is not None:
+            parsed.append(grade)
+    return Parsed(parsed, problems)
+
+
 def _grade(
     row: Row, zone: tzinfo, now: datetime, source: str
 ) -> tuple[GradeRow | None, list[Problem]]:

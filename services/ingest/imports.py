@@ -265,6 +265,15 @@ def import_grades(
     progress: Progress | None = None,
 ) -> ImportReport:  # fmt: skip
     parsed = parse_grades(data, ZoneInfo(user.timezone), now, source)
+    return import_grade_rows(session, user, parsed, now=now, source=source, progress=progress)
+
+
+def import_grade_rows(
+    session: Session, user: User, parsed: csv_files.Parsed[GradeRow], *, now: datetime,
+    source: str, progress: Progress | None = None,
+) -> ImportReport:  # fmt: skip
+    """Checked grade rows (a CSV file's, or the API's JSON list) into performance records, all
+    or nothing, every problem reported at once."""
     report = ImportReport("grades")
     courses = _courses_by_code(session, user)
 
