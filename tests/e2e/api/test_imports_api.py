@@ -77,7 +77,8 @@ def test_a_bad_file_names_line_and_column_and_writes_nothing(api: Api) -> None:
             "/v1/import/csv", params={"kind": "users"}, files={"file": ("x.csv", b"a\n")}
         )
         no_file = client.post("/v1/import/csv", params={"kind": "courses"})
-    assert [(p["path"], p["line"]) for p in found] == [("difficulty", 3)]
+    # Every problem of the file at once: the bad value and the unknown course.
+    assert [(p["path"], p["line"]) for p in found] == [("difficulty", 3), ("course_code", 4)]
     assert [p["line"] for p in header] == [1, 1] and "colour" in header[1]["reason"]
     assert "UTF-8" in binary[0]["reason"]
     assert [p["path"] for p in problems(kind)] == ["query.kind"]
@@ -242,8 +243,13 @@ def test_grades_as_json_follow_the_csv_rules(api: Api) -> None:
                 {"assessment_name": "Lab 4", "score": 9, "max_score": 10, "date": "2026-10-09",
                  "course_code": "CSE 110"}]},
         )  # fmt: skip
-    assert {path for path, _ in json_problems} == {"body.grades.1.score", "body.grades.1.date"}
-    assert {reason for _, reason in json_problems} == csv_reasons
+    # Every problem in one pass: the bad row's and the unknown assessment of the next one.
+    assert {path for path, _ in json_problems} == {
+        "body.grades.1.score",
+        "body.grades.1.date",
+        "body.grades.2.assessment_name",
+    }
+    assert {reason for path, reason in json_problems if ".1." in path} == csv_reasons
     assert [p["path"] for p in problems(unknown)] == ["body.grades.1.assessment_name"]
     assert good.json()["created"] == 2 and again.json()["unchanged"] == 2
     assert [p["path"] for p in problems(clash)] == ["body.grades.0.course_code"]
