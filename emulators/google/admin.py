@@ -13,14 +13,10 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
+from emulators.google.accounts import share
 from emulators.google.entities import ApiError, JsonDict
-from emulators.google.routes import (
-    WRITE_OPERATIONS,
-    Dispatcher,
-    EmulatorSettings,
-    FailRule,
-    LostResponse,
-)
+from emulators.google.routes import WRITE_OPERATIONS, Dispatcher
+from emulators.google.settings import EmulatorSettings, FailRule, LostResponse
 
 TimeLike = datetime | date | str
 
@@ -50,6 +46,8 @@ HTTP_ACTIONS = frozenset(
         "resize_event",
         "rename_event",
         "delete_event",
+        "share_calendar",
+        "set_calendar_selected",
     }
 )
 
@@ -243,11 +241,33 @@ class EmulatorAdmin:
                 cal.id = calendar_id
                 st.calendars[calendar_id] = cal
                 st.events[calendar_id] = st.events.pop(created["id"])
+                listed = st.calendar_lists[owner]
+                listed[calendar_id] = listed.pop(created["id"])
             return calendar_id or str(created["id"])
 
     def delete_calendar(self, calendar_id: str) -> None:
         with self._d.lock:
             self._d.state.delete_calendar(calendar_id)
+
+    def share_calendar(
+        self, calendar_id: str, user: str, access_role: str = "reader", selected: bool = True
+    ) -> None:
+        """Someone shares a calendar with `user`: it joins their calendar list with that role
+        (owner, writer, reader, freeBusyReader) and `selected` flag."""
+        with self._d.lock:
+            self._call(
+                lambda: share(self._d.state, calendar_id, user, access_role, selected=selected)
+            )
+
+    def set_calendar_selected(
+        self, calendar_id: str, selected: bool = True, user: str | None = None
+    ) -> None:
+        """The user ticks (or unticks) the calendar in Google Calendar's sidebar."""
+        with self._d.lock:
+            entry = self._d.state.calendar_lists.get(user or self._owner(calendar_id), {})
+            if calendar_id not in entry:
+                raise AdminError("that calendar is not on the user's list")
+            entry[calendar_id].selected = bool(selected)
 
     def set_calendar_unreadable(self, calendar_id: str, unreadable: bool = True) -> None:
         """freeBusy then reports this calendar with errors[notFound] inside a 200."""
