@@ -48,6 +48,10 @@ HTTP_ACTIONS = frozenset(
         "delete_event",
         "share_calendar",
         "set_calendar_selected",
+        "channels",
+        "expire_channel",
+        "push_log",
+        "wait_push_idle",
     }
 )
 
@@ -246,7 +250,9 @@ class EmulatorAdmin:
             return calendar_id or str(created["id"])
 
     def delete_calendar(self, calendar_id: str) -> None:
+        """The owner deletes the calendar: watch channels on it get `not_exists`, then stop."""
         with self._d.lock:
+            self._d.push.calendar_gone(calendar_id)
             self._d.state.delete_calendar(calendar_id)
 
     def share_calendar(
@@ -268,6 +274,29 @@ class EmulatorAdmin:
             if calendar_id not in entry:
                 raise AdminError("that calendar is not on the user's list")
             entry[calendar_id].selected = bool(selected)
+
+    # ---- push channels ---------------------------------------------------------------------------
+
+    def channels(self) -> list[JsonDict]:
+        with self._d.lock:
+            return self._d.push.describe()
+
+    def expire_channel(self, channel_id: str) -> None:
+        """The channel reaches its expiration now: nothing more is sent on it."""
+        with self._d.lock:
+            channel = self._d.push.channels.get(channel_id)
+            if channel is None:
+                raise AdminError("no such channel")
+            channel.expiration_ms = int(self._d.state.now().timestamp() * 1000)
+
+    def push_log(self) -> list[JsonDict]:
+        """Every notification attempt: label ("<channel>#<n> <state>"), url, attempt, status,
+        error, outcome (delivered, retrying, gave_up, dropped)."""
+        return self._d.push.outbox.attempts()
+
+    def wait_push_idle(self, timeout: float = 10.0) -> bool:
+        """True once no notification is queued, retrying or in flight."""
+        return self._d.push.outbox.wait_idle(float(timeout))
 
     def set_calendar_unreadable(self, calendar_id: str, unreadable: bool = True) -> None:
         """freeBusy then reports this calendar with errors[notFound] inside a 200."""

@@ -23,6 +23,7 @@ from emulators.google import batch, scopes
 from emulators.google.entities import ApiError, JsonDict
 from emulators.google.listing import freebusy, list_events
 from emulators.google.oauth import OAUTH_PATHS, GoogleOAuth
+from emulators.google.push import PushHub
 from emulators.google.replies import (
     error_reply,
     fault_reply,
@@ -53,6 +54,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("PUT", re.compile(_CAL + r"/events/([^/]+)$"), "events.update"),
     ("DELETE", re.compile(_CAL + r"/events/([^/]+)$"), "events.delete"),
     ("POST", re.compile(r"^/calendar/v3/freeBusy$"), "freebusy.query"),
+    ("POST", re.compile(_CAL + r"/events/watch$"), "events.watch"),
+    ("POST", re.compile(r"^/calendar/v3/channels/stop$"), "channels.stop"),
 ]
 BATCH_PATH = "/batch/calendar/v3"
 
@@ -81,6 +84,8 @@ class Dispatcher:
             settings.default_user, settings.client_id, settings.default_refresh_token
         )
         self.oauth = GoogleOAuth(self.state, settings)
+        self.push = PushHub(self.state, settings)
+        self.state.on_change = self.push.calendar_changed
 
     # ---- entry point ---------------------------------------------------------------------------
 
@@ -191,6 +196,11 @@ class Dispatcher:
                 max_calendars=self.settings.freebusy_max_calendars,
                 max_days=self.settings.freebusy_max_days,
             )
+        if operation == "events.watch":
+            return self.push.watch(user, groups[0], payload)
+        if operation == "channels.stop":
+            self.push.stop(user, payload)
+            return None
         raise ApiError(404, "notFound", "Not Found")
 
     # ---- batch -----------------------------------------------------------------------------------

@@ -132,6 +132,7 @@ class GoogleEmulator(RunningServer):
         self.auth_uri = self.base_url + "/o/oauth2/auth"
         self.revoke_uri = self.base_url + "/revoke"
         self.admin: EmulatorAdmin = server.admin
+        self.add_closer(server.dispatcher.push.close)
         self.settings: EmulatorSettings = server.dispatcher.settings
 
 
@@ -174,3 +175,4 @@ def serve(host: str = "127.0.0.1", port: int = 8765, **settings: Any) -> None:
         pass
     finally:
         server.server_close()
+        server.dispatcher.push.close()

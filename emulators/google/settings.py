@@ -42,6 +42,12 @@ class EmulatorSettings:
     # What an account created by signing in on the consent page has besides its primary
     # calendar (see accounts.sign_up): by default a public holiday calendar, shared read-only.
     signup_calendars: list[dict[str, Any]] = field(default_factory=lambda: [dict(HOLIDAYS)])
+    # Push notifications (push.py); Google's own retry schedule is not documented
+    push_default_ttl: int = 604_800  # seconds, when the watch request sets no expiration
+    push_max_ttl: int = 2_592_000  # a longer expiration is cut down to this
+    push_retry_initial: float = 1.0  # seconds before the first retry, doubled each time
+    push_max_attempts: int = 6
+    push_timeout: float = 5.0
 
 
 @dataclass

@@ -57,7 +57,8 @@ class CalendarInfo:
     id: str
     summary: str
     primary: bool
-    access_role: str
+    access_role: str  # owner, writer, reader, freeBusyReader
+    selected: bool = False  # shown in the user's Google Calendar (ticked in the sidebar)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,17 @@ class ChangeSet:
     next_sync_token: str
     full_resync: bool
     sync_token_expired: bool = False
+
+
+@dataclass(frozen=True)
+class WatchChannel:
+    """An open push channel on a calendar's events. Google does not renew channels: open a
+    new one before `expiration`; stop one with (channel_id, resource_id)."""
+
+    channel_id: str
+    resource_id: str
+    resource_uri: str
+    expiration: datetime  # aware UTC
 
 
 @dataclass(frozen=True)
