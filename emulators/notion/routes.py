@@ -345,6 +345,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._admin_edit_page(parts[1], body, ws)
         if parts and parts[0] == "oauth":
             return self.server.oauth.admin(method, parts[1:], body)
+        if parts and parts[0] == "webhooks":
+            return self.server.webhooks.admin(method, parts[1:], body)
         if route == ("POST", "clock"):
             if "now" in body:
                 ws.clock.set(parse_instant(str(body["now"]), field_name="now"))

@@ -33,6 +33,11 @@ class EmulatorSettings:
     workspace_name: str = "Student's Notion"
     oauth_user_email: str = "student@example.com"
     oauth_user_name: str = "Student"
+    # Webhook deliveries (webhooks.py); Notion's own retry schedule is not documented
+    webhook_delay_s: float = 3.0  # a new subscription's delivery delay (Notion: within a minute)
+    webhook_retry_initial_s: float = 1.0  # before the first retry, doubled each time
+    webhook_max_attempts: int = 8
+    webhook_timeout_s: float = 5.0
 
 
 @dataclass

@@ -15,6 +15,7 @@ from emulators.notion.oauth import NotionOAuth
 from emulators.notion.routes import _Handler
 from emulators.notion.runtime import EmulatorRuntime, EmulatorSettings
 from emulators.notion.state import Workspace
+from emulators.notion.webhooks import WebhookHub
 from emulators.serving import QuietThreadingHTTPServer, RunningServer
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class _NotionHTTPServer(QuietThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.runtime = runtime
         self.oauth = NotionOAuth(runtime)
+        self.webhooks = WebhookHub(runtime.workspace, runtime.settings)
 
 
 def build_server(host: str, port: int, settings: EmulatorSettings) -> _NotionHTTPServer:
@@ -65,6 +67,7 @@ class NotionEmulator(RunningServer):
         self.settings = settings
         self.admin = NotionAdmin(self.base_url)
         self._thread = run_in_thread(self._server)
+        self.add_closer(self._server.webhooks.close)
 
 
 def _settings_from(overrides: dict[str, Any]) -> EmulatorSettings:
@@ -94,3 +97,4 @@ def serve(host: str = "127.0.0.1", port: int = 8766, **settings: Any) -> None:
         pass
     finally:
         server.server_close()
+        server.webhooks.close()

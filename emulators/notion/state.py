@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from emulators.notion.clock import EmulatorClock
@@ -33,8 +33,9 @@ from emulators.notion.common import (
     not_found,
     validation_error,
 )
-from emulators.notion.entities import Database, DataSource, Page, Token
+from emulators.notion.entities import Change, Database, DataSource, Page, Token
 from emulators.notion.properties import empty_value, query_pages, rich_text_response
+from emulators.notion.schema import PERSON_ID
 from emulators.notion.values import PageValues
 
 
@@ -51,6 +52,8 @@ class Workspace(PageValues):
     pages: dict[str, Page] = field(default_factory=dict)
     _seq: int = 0
     _prop_seq: int = 0
+    # Hears every change (the webhook subscriptions); called under the lock.
+    listener: Callable[[Change], None] | None = None
 
     # ----------------------------------------------------------------- setup (admin) helpers
 
@@ -263,6 +266,7 @@ class Workspace(PageValues):
                 }
             self._apply(page, values)
             self.pages[page.id] = page
+            self._emit(self._change("page.created", page, token))
             return self.render_page(page)
 
     def update_page(
@@ -280,12 +284,40 @@ class Workspace(PageValues):
                     "Can't edit block that is archived. You must unarchive the block before "
                     "editing."
                 )
+            changed = tuple(
+                sorted(v["id"] for name, v in values.items() if page.properties.get(name) != v)
+            )
+            was_trashed = page.in_trash
             self._apply(page, values)
             if trash is not None:
                 page.in_trash = trash
             page.last_edited_time = self.clock.now()
             page.last_edited_by = editor_id
+            if changed:
+                self._emit(
+                    self._change("page.properties_updated", page, viewer, changed, editor_id)
+                )
+            if trash is not None and trash != was_trashed:
+                kind = "page.deleted" if trash else "page.undeleted"
+                self._emit(self._change(kind, page, viewer, (), editor_id))
             return self.render_page(page)
+
+    def _change(
+        self,
+        kind: str,
+        page: Page,
+        viewer: Token | None,
+        updated: tuple[str, ...] = (),
+        editor_id: str | None = None,
+    ) -> Change:
+        ds = self.data_sources[page.data_source_id]
+        author = viewer.bot_id if viewer is not None else (editor_id or PERSON_ID)
+        author_type = "bot" if viewer is not None else "person"
+        return Change(kind, page.id, "page", ds.database_id, ds.id, author, author_type, updated)
+
+    def _emit(self, change: Change) -> None:
+        if self.listener is not None:
+            self.listener(change)
 
     def _apply(self, page: Page, values: dict[str, Json]) -> None:
         for name, value in values.items():
