@@ -13,14 +13,10 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
+from emulators.google.accounts import share
 from emulators.google.entities import ApiError, JsonDict
-from emulators.google.routes import (
-    WRITE_OPERATIONS,
-    Dispatcher,
-    EmulatorSettings,
-    FailRule,
-    LostResponse,
-)
+from emulators.google.routes import WRITE_OPERATIONS, Dispatcher
+from emulators.google.settings import EmulatorSettings, FailRule, LostResponse
 
 TimeLike = datetime | date | str
 
@@ -50,6 +46,12 @@ HTTP_ACTIONS = frozenset(
         "resize_event",
         "rename_event",
         "delete_event",
+        "share_calendar",
+        "set_calendar_selected",
+        "channels",
+        "expire_channel",
+        "push_log",
+        "wait_push_idle",
     }
 )
 
@@ -243,11 +245,58 @@ class EmulatorAdmin:
                 cal.id = calendar_id
                 st.calendars[calendar_id] = cal
                 st.events[calendar_id] = st.events.pop(created["id"])
+                listed = st.calendar_lists[owner]
+                listed[calendar_id] = listed.pop(created["id"])
             return calendar_id or str(created["id"])
 
     def delete_calendar(self, calendar_id: str) -> None:
+        """The owner deletes the calendar: watch channels on it get `not_exists`, then stop."""
         with self._d.lock:
+            self._d.push.calendar_gone(calendar_id)
             self._d.state.delete_calendar(calendar_id)
+
+    def share_calendar(
+        self, calendar_id: str, user: str, access_role: str = "reader", selected: bool = True
+    ) -> None:
+        """Someone shares a calendar with `user`: it joins their calendar list with that role
+        (owner, writer, reader, freeBusyReader) and `selected` flag."""
+        with self._d.lock:
+            self._call(
+                lambda: share(self._d.state, calendar_id, user, access_role, selected=selected)
+            )
+
+    def set_calendar_selected(
+        self, calendar_id: str, selected: bool = True, user: str | None = None
+    ) -> None:
+        """The user ticks (or unticks) the calendar in Google Calendar's sidebar."""
+        with self._d.lock:
+            entry = self._d.state.calendar_lists.get(user or self._owner(calendar_id), {})
+            if calendar_id not in entry:
+                raise AdminError("that calendar is not on the user's list")
+            entry[calendar_id].selected = bool(selected)
+
+    # ---- push channels ---------------------------------------------------------------------------
+
+    def channels(self) -> list[JsonDict]:
+        with self._d.lock:
+            return self._d.push.describe()
+
+    def expire_channel(self, channel_id: str) -> None:
+        """The channel reaches its expiration now: nothing more is sent on it."""
+        with self._d.lock:
+            channel = self._d.push.channels.get(channel_id)
+            if channel is None:
+                raise AdminError("no such channel")
+            channel.expiration_ms = int(self._d.state.now().timestamp() * 1000)
+
+    def push_log(self) -> list[JsonDict]:
+        """Every notification attempt: label ("<channel>#<n> <state>"), url, attempt, status,
+        error, outcome (delivered, retrying, gave_up, dropped)."""
+        return self._d.push.outbox.attempts()
+
+    def wait_push_idle(self, timeout: float = 10.0) -> bool:
+        """True once no notification is queued, retrying or in flight."""
+        return self._d.push.outbox.wait_idle(float(timeout))
 
     def set_calendar_unreadable(self, calendar_id: str, unreadable: bool = True) -> None:
         """freeBusy then reports this calendar with errors[notFound] inside a 200."""

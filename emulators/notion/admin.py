@@ -225,6 +225,78 @@ class NotionAdmin:
     def clear_faults(self) -> None:
         self._call("POST", "faults/clear")
 
+    # ------------------------------------------------------------------------ OAuth
+
+    def set_oauth_template(self, properties: Json, *, title: str = "Study plan") -> None:
+        """The developer's template: consent may duplicate it into the workspace (a new
+        database with `properties`, its id the token answer's `duplicated_template_id`)."""
+        self._call("POST", "oauth/template", {"title": title, "properties": properties})
+
+    def oauth_grants(self) -> list[Json]:
+        """Every OAuth consent so far: bot_id, email, shared database ids, revoked."""
+        result: list[Json] = self._call("GET", "oauth/grants")
+        return result
+
+    # ------------------------------------------------------------------------ webhooks
+
+    def subscribe_webhook(
+        self,
+        url: str,
+        *,
+        delay_s: float | None = None,
+        event_types: list[str] | None = None,
+        aggregate: bool = True,
+        duplicate: bool = False,
+    ) -> Json:
+        """A webhook subscription (Notion: made in the integration's settings). The emulator
+        POSTs `{"verification_token"}` to `url` at once; nothing else is sent until
+        `verify_webhook` gets that token back. `delay_s` None: the emulator's default."""
+        result: Json = self._call(
+            "POST",
+            "webhooks",
+            {
+                "url": url,
+                "delay_s": delay_s,
+                "event_types": event_types,
+                "aggregate": aggregate,
+                "duplicate": duplicate,
+            },
+        )
+        return result
+
+    def verify_webhook(self, subscription_id: str, verification_token: str) -> Json:
+        result: Json = self._call(
+            "POST",
+            f"webhooks/{subscription_id}/verify",
+            {"verification_token": verification_token},
+        )
+        return result
+
+    def update_webhook(self, subscription_id: str, **changes: Any) -> Json:
+        """Change delay_s, aggregate or duplicate of a subscription."""
+        result: Json = self._call("POST", f"webhooks/{subscription_id}", changes)
+        return result
+
+    def remove_webhook(self, subscription_id: str) -> None:
+        self._call("POST", f"webhooks/{subscription_id}/remove")
+
+    def webhooks(self) -> list[Json]:
+        result: list[Json] = self._call("GET", "webhooks")
+        return result
+
+    def webhook_log(self) -> list[Json]:
+        """Every delivery attempt: label, url, attempt, status, error, outcome."""
+        result: list[Json] = self._call("GET", "webhooks/log")
+        return result
+
+    def flush_webhooks(self) -> int:
+        """Send every waiting delivery now, as if its delay had passed."""
+        return int(self._call("POST", "webhooks/flush")["flushed"])
+
+    def wait_webhooks_idle(self, timeout_s: float = 10.0) -> bool:
+        """True once no delivery is waiting, retrying or in flight."""
+        return bool(self._call("POST", "webhooks/wait", {"timeout_s": timeout_s})["idle"])
+
     # ------------------------------------------------------------------------ observing
 
     def state(self) -> Json:

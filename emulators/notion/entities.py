@@ -13,6 +13,9 @@ class Token:
     token: str
     bot_id: str
     revoked: bool = False
+    # None: an internal integration's secret (every database shared with the integration);
+    # a set: an OAuth token, which sees only the databases the user picked at consent.
+    scope: frozenset[str] | None = None
 
 
 @dataclass
@@ -46,3 +49,18 @@ class Page:
     last_edited_by: str
     in_trash: bool = False
     seq: int = 0
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something a webhook subscription hears about (webhooks.py): what changed, where, by whom.
+    Like Notion's events it carries ids, not the new values."""
+
+    type: str  # page.created, page.properties_updated, page.deleted, page.undeleted, ...
+    entity_id: str
+    entity_type: str  # "page" or "data_source"
+    database_id: str
+    data_source_id: str
+    author_id: str
+    author_type: str  # "person" (the user in the app) or "bot" (an integration's token)
+    updated_properties: tuple[str, ...] = ()

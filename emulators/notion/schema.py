@@ -14,10 +14,13 @@ from emulators.notion.common import (
     Json,
     validation_error,
 )
-from emulators.notion.entities import DataSource
+from emulators.notion.entities import Change, DataSource, Token
 from emulators.notion.properties import (
     _property_name,
 )
+
+# Who edits in the app when the admin acts as the user without naming someone else.
+PERSON_ID = "00000000-0000-4000-8000-000000000001"
 
 
 class SchemaEditing:
@@ -25,19 +28,24 @@ class SchemaEditing:
     lock: threading.RLock
     _prop_seq: int
 
-    def _data_source(self, raw_id: str) -> DataSource:
+    def _data_source(self, raw_id: str, viewer: Token | None = None) -> DataSource:
         raise NotImplementedError
 
     def render_data_source(self, ds: DataSource) -> Json:
         raise NotImplementedError
 
-    def update_data_source(self, raw_id: str, body: Json, *, admin: bool = False) -> Json:
+    def _emit(self, change: Change) -> None:
+        raise NotImplementedError
+
+    def update_data_source(
+        self, raw_id: str, body: Json, *, admin: bool = False, viewer: Token | None = None
+    ) -> Json:
         """PATCH /v1/data_sources/{id}: add, rename or remove properties; add select options.
 
         `admin=True` is the user editing in the Notion app, who may also create status options.
         """
         with self.lock:
-            ds = self._data_source(raw_id)
+            ds = self._data_source(raw_id, viewer)
             changes = body.get("properties")
             if changes is None:
                 return self.render_data_source(ds)
@@ -64,6 +72,17 @@ class SchemaEditing:
                     updated = self._change_property(updated, existing_name, change, admin=admin)
             ds.properties = updated
             ds.last_edited_time = self.clock.now()
+            self._emit(
+                Change(
+                    "data_source.schema_updated",
+                    ds.id,
+                    "data_source",
+                    ds.database_id,
+                    ds.id,
+                    viewer.bot_id if viewer is not None else PERSON_ID,
+                    "bot" if viewer is not None else "person",
+                )
+            )
             return self.render_data_source(ds)
 
     def _new_property(self, name: str, config: Json, *, admin: bool) -> Json:

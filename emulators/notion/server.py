@@ -11,9 +11,11 @@ from typing import Any
 
 from emulators.notion.admin import NotionAdmin
 from emulators.notion.clock import EmulatorClock
+from emulators.notion.oauth import NotionOAuth
 from emulators.notion.routes import _Handler
 from emulators.notion.runtime import EmulatorRuntime, EmulatorSettings
 from emulators.notion.state import Workspace
+from emulators.notion.webhooks import WebhookHub
 from emulators.serving import QuietThreadingHTTPServer, RunningServer
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ class _NotionHTTPServer(QuietThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], runtime: EmulatorRuntime) -> None:
         super().__init__(address, _Handler)
         self.runtime = runtime
+        self.oauth = NotionOAuth(runtime)
+        self.webhooks = WebhookHub(runtime.workspace, runtime.settings)
 
 
 def build_server(host: str, port: int, settings: EmulatorSettings) -> _NotionHTTPServer:
@@ -58,8 +62,12 @@ class NotionEmulator(RunningServer):
         self.host = str(bound_host)
         self.port = int(bound_port)
         self.base_url = f"http://{self.host}:{self.port}"
+        self.authorize_url = self.base_url + "/v1/oauth/authorize"
+        self.token_url = self.base_url + "/v1/oauth/token"
+        self.settings = settings
         self.admin = NotionAdmin(self.base_url)
         self._thread = run_in_thread(self._server)
+        self.add_closer(self._server.webhooks.close)
 
 
 def _settings_from(overrides: dict[str, Any]) -> EmulatorSettings:
@@ -89,3 +97,4 @@ def serve(host: str = "127.0.0.1", port: int = 8766, **settings: Any) -> None:
         pass
     finally:
         server.server_close()
+        server.webhooks.close()

@@ -21,9 +21,10 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 
 from integrations.errors import ConflictError, IntegrationError, NeedsReauthError, NotFoundError
 from integrations.google_calendar import credentials as creds_mod
+from integrations.google_calendar import freebusy as fb
+from integrations.google_calendar import push as push_channels
 from integrations.google_calendar.errors import (
     PROVIDER,
-    FreeBusyCalendarError,
     SyncTokenExpiredError,
     map_exception,
     map_status,
@@ -38,12 +39,12 @@ from integrations.google_calendar.values import (
     EventWriteResult,
     RemoteEvent,
     TokenRefresh,
+    WatchChannel,
     WriteOutcome,
 )
 from integrations.google_calendar.wire import (
     JsonDict,
     insert_body,
-    parse_busy,
     parse_event,
     patch_body,
 )
@@ -200,23 +201,18 @@ class GoogleCalendarClient:
             raise ValueError("time_min must be before time_max")
         ids = list(dict.fromkeys(calendar_ids))
         busy: dict[str, list[BusyInterval]] = {cal_id: [] for cal_id in ids}
-        for window_start, window_end in _windows(time_min, time_max, FREEBUSY_MAX_WINDOW):
-            for chunk in _chunks(ids, FREEBUSY_MAX_CALENDARS):
+        for window_start, window_end in fb.windows(time_min, time_max, FREEBUSY_MAX_WINDOW):
+            for chunk in fb.chunks(ids, FREEBUSY_MAX_CALENDARS):
                 body = {
                     "timeMin": window_start.isoformat(),
                     "timeMax": window_end.isoformat(),
                     "items": [{"id": cal_id} for cal_id in chunk],
                 }
                 answer = self._execute(self._service.freebusy().query(body=body), "freebusy.query")
-                calendars = answer.get("calendars") or {}
-                for position, cal_id in enumerate(chunk):
-                    entry = calendars.get(cal_id)
-                    _raise_for_freebusy_entry(cal_id, position, entry)
-                    assert entry is not None
-                    busy[cal_id].extend(parse_busy(cal_id, entry.get("busy") or []))
+                fb.collect(answer, chunk, busy)
         merged: list[BusyInterval] = []
         for cal_id in ids:
-            merged.extend(_merge_busy(busy[cal_id]))
+            merged.extend(fb.merge_busy(busy[cal_id]))
         return merged
 
     # ---- events: read ------------------------------------------------------------------------
@@ -273,6 +269,25 @@ class GoogleCalendarClient:
                     operation="events.list",
                 )
             return events, str(next_sync_token)
+
+    # ---- push channels -----------------------------------------------------------------------
+
+    def watch_events(
+        self, calendar_id: str, channel_id: str, address: str, token: str, ttl: timedelta
+    ) -> WatchChannel:
+        """Google then POSTs to `address` (headers only: run `list_changes`) after every change;
+        `token` comes back as X-Goog-Channel-Token (a per-channel secret). Channels are not
+        renewed and `ttl` may be cut down: watch again before `expiration`."""
+        body = push_channels.watch_body(channel_id, address, token, ttl)
+        answer = self._execute(
+            self._service.events().watch(calendarId=calendar_id, body=body), "events.watch"
+        )
+        return push_channels.parse_channel(answer, channel_id)
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        """Stop notifications on a channel (NotFoundError if it is unknown or expired)."""
+        body = {"id": channel_id, "resourceId": resource_id}
+        self._execute(self._service.channels().stop(body=body), "channels.stop")
 
     # ---- events: write -----------------------------------------------------------------------
 
@@ -360,7 +375,7 @@ class GoogleCalendarClient:
         that fails as a whole (timeout, 429 on the batch itself) fails its items and every later
         one, which are not attempted: the caller retries them all later."""
         answers: dict[_Key, tuple[JsonDict | None, IntegrationError | None]] = {}
-        chunks = list(_chunks(list(requests), self._max_batch))
+        chunks = list(fb.chunks(list(requests), self._max_batch))
         for position, chunk in enumerate(chunks):
             names = {str(i): (key, op_name) for i, (key, op_name, _r) in enumerate(chunk)}
             batch = BatchHttpRequest(callback=_collector(names, answers), batch_uri=self._batch_uri)
@@ -434,52 +449,3 @@ def _permanent(message: str, op: EventWrite) -> IntegrationError:
 
 def _operation(op: EventWrite) -> str:
     return f"events.{op.kind}"
-
-
-def _raise_for_freebusy_entry(cal_id: str, position: int, entry: JsonDict | None) -> None:
-    if entry is None:
-        raise FreeBusyCalendarError(
-            f"calendar #{position} missing from the free/busy answer",
-            calendar_id=cal_id,
-            reason="missing",
-        )
-    errors = entry.get("errors") or []
-    if not errors:
-        return
-    reason = str(errors[0].get("reason") or "unknown")
-    if reason in ("internalError", "backendError"):
-        raise map_status(
-            503, reason, "free/busy temporarily unavailable", operation="freebusy.query"
-        )
-    raise FreeBusyCalendarError(
-        f"free/busy of calendar #{position} is unavailable ({reason})",
-        calendar_id=cal_id,
-        reason=reason,
-    )
-
-
-def _windows(start: datetime, end: datetime, size: timedelta) -> list[tuple[datetime, datetime]]:
-    windows: list[tuple[datetime, datetime]] = []
-    cursor = start
-    while cursor < end:
-        windows.append((cursor, min(cursor + size, end)))
-        cursor += size
-    return windows
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for offset in range(0, len(items), size):
-        yield items[offset : offset + size]
-
-
-def _merge_busy(intervals: list[BusyInterval]) -> list[BusyInterval]:
-    merged: list[BusyInterval] = []
-    for interval in sorted(intervals, key=lambda b: (b.start, b.end)):
-        if merged and interval.start <= merged[-1].end:
-            last = merged[-1]
-            merged[-1] = BusyInterval(
-                start=last.start, end=max(last.end, interval.end), calendar_id=last.calendar_id
-            )
-        else:
-            merged.append(interval)
-    return merged

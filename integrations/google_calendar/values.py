@@ -60,9 +60,9 @@ class CalendarInfo:
     id: str
     summary: str
     primary: bool
-    access_role: str  # owner | writer | reader | freeBusyReader
-    selected: bool = False
-    ours: bool = False
+    access_role: str  # owner, writer, reader, freeBusyReader
+    selected: bool = False  # shown in the user's Google Calendar (ticked in the sidebar)
+    ours: bool = False  # our study calendar (marked in its description)
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,17 @@ class ChangeSet:
     next_sync_token: str
     full_resync: bool
     sync_token_expired: bool = False
+
+
+@dataclass(frozen=True)
+class WatchChannel:
+    """An open push channel on a calendar's events. Google does not renew channels: open a
+    new one before `expiration`; stop one with (channel_id, resource_id)."""
+
+    channel_id: str
+    resource_id: str
+    resource_uri: str
+    expiration: datetime  # aware UTC
 
 
 @dataclass(frozen=True)

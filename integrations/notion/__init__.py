@@ -22,8 +22,18 @@ from integrations.notion.values import (
     page_content_hash,
     push_hash,
 )
+from integrations.notion.webhooks import (
+    SIGNATURE_HEADER,
+    VerificationRequest,
+    WebhookEvent,
+    WebhookPayloadError,
+    parse_webhook,
+    signature_for,
+    verify_signature,
+)
 
 __all__ = [
+    "SIGNATURE_HEADER",
     "DataSourceRef",
     "InProcessRateLimiter",
     "NotionClient",
@@ -36,6 +46,9 @@ __all__ = [
     "RedisRateLimiter",
     "RemotePage",
     "SchemaMapping",
+    "VerificationRequest",
+    "WebhookEvent",
+    "WebhookPayloadError",
     "advance_watermark",
     "call_with_retries",
     "check_and_prepare_schema",
@@ -43,5 +56,8 @@ __all__ = [
     "limiter_key",
     "map_exception",
     "page_content_hash",
+    "parse_webhook",
     "push_hash",
+    "signature_for",
+    "verify_signature",
 ]
