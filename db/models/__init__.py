@@ -40,6 +40,7 @@ from db.models.plan import (
     TaskEvent,
     TaskEventArchive,
 )
+from db.models.web import OAuthState, SignInLink, WebSession
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -52,7 +53,9 @@ __all__ = [
     "IntegrationSettings",
     "MasteryRecord",
     "NotionTask",
+    "OAuthState",
     "PerformanceRecord",
+    "SignInLink",
     "StudyPath",
     "StudyTask",
     "SyncError",
@@ -63,6 +66,7 @@ __all__ = [
     "Topic",
     "User",
     "UserPreferences",
+    "WebSession",
     "WorkerHeartbeat",
     "str_enum",
     "time_ordered_uuid",
