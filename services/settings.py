@@ -136,6 +136,40 @@ class Settings(BaseSettings):
     api_rate_window_s: int = Field(
         default=60, ge=1, description="Length of the rate-limit window (seconds)."
     )
+    # --- the student's pages and the OAuth flows (api/pages) ---
+    public_base_url: str | None = Field(
+        default=None,
+        description="The URL students open the pages at (https://plan.example.edu); the OAuth "
+        "redirect URIs are built from it. Default: the URL each request came in on.",
+    )
+    google_auth_uri: str = Field(
+        default="https://accounts.google.com/o/oauth2/auth",
+        description="Google's consent page (the emulator's /o/oauth2/auth in tests).",
+    )
+    google_revoke_uri: str = Field(
+        default="https://oauth2.googleapis.com/revoke",
+        description="Where a disconnect revokes the Google grant.",
+    )
+    notion_client_id: str | None = Field(
+        default=None, description="OAuth client id of the Notion public integration."
+    )
+    notion_client_secret: SecretStr | None = Field(
+        default=None, description="OAuth client secret of the Notion public integration."
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs OAuth states and CSRF tokens (at least 32 characters). "
+        "Default: derived from the API's JWT secret.",
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="How long a browser stays signed in."
+    )
+    web_invite_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a sign-in link stays valid."
+    )
+    oauth_state_minutes: int = Field(
+        default=10, ge=1, le=60, description="How long a student may take on a consent page."
+    )
     api_health_cache_s: float = Field(
         default=2.0, ge=0, description="How long /v1/health reuses its last result (seconds)."
     )
@@ -146,6 +180,10 @@ class Settings(BaseSettings):
         "redis_url",
         "api_jwt_secret",
         "api_jwks_url",
+        "public_base_url",
+        "notion_client_id",
+        "notion_client_secret",
+        "web_secret",
         mode="before",
     )
     @classmethod
@@ -215,6 +253,18 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("STUDYPLANNER_API_JWT_SECRET must be at least 32 characters")
         return secret
+
+    def web_secret_value(self) -> bytes:
+        """The key of state signatures and CSRF tokens: configured, or derived from the JWT
+        secret (so one setting is enough on the embedded default)."""
+        import hashlib
+
+        if self.web_secret is not None:
+            secret = self.web_secret.get_secret_value()
+            if len(secret) < 32:
+                raise ValueError("STUDYPLANNER_WEB_SECRET must be at least 32 characters")
+            return secret.encode()
+        return hashlib.sha256(b"studyplanner-web:" + self.api_jwt_secret_value().encode()).digest()
 
 
 def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:

@@ -133,6 +133,8 @@ class GoogleCalendarClient:
                 summary=str(entry.get("summaryOverride") or entry.get("summary") or ""),
                 primary=bool(entry.get("primary")),
                 access_role=str(entry.get("accessRole") or ""),
+                selected=bool(entry.get("selected")),
+                ours=entry.get("description") == STUDY_CALENDAR_MARKER,
             )
             for entry in self._calendar_list_entries()
         ]

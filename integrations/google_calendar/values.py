@@ -54,10 +54,15 @@ def _time_key(value: EventTime | None) -> str:
 
 @dataclass(frozen=True)
 class CalendarInfo:
+    """An entry of the user's calendar list. `selected`: shown in their Google Calendar;
+    `ours`: the study calendar we created (found by its marker)."""
+
     id: str
     summary: str
     primary: bool
-    access_role: str
+    access_role: str  # owner | writer | reader | freeBusyReader
+    selected: bool = False
+    ours: bool = False
 
 
 @dataclass(frozen=True)
