@@ -12,9 +12,15 @@ COPY planner ./planner
 COPY sync ./sync
 COPY integrations ./integrations
 COPY db ./db
+COPY emulators ./emulators
 COPY migrations ./migrations
 COPY api ./api
-RUN pip install . "flower>=2.0" && useradd --create-home --uid 10001 studyplanner
+# The data folder exists in the image and belongs to the app user: a named volume mounted there
+# (beat's schedule) starts with this owner, so the non-root process can write it.
+RUN pip install ".[flower]" \
+    && useradd --create-home --uid 10001 studyplanner \
+    && mkdir -p /home/studyplanner/var \
+    && chown studyplanner:studyplanner /home/studyplanner/var
 
 USER studyplanner
 ENV STUDYPLANNER_VAR_DIR=/home/studyplanner/var

@@ -9,5 +9,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e .
+"$venv/bin/python" -m pip install --quiet -e ".[flower]"
 exec "$venv/bin/studyplanner" demo "$@"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,15 +45,88 @@ class Upserted:
 
 
 def find_user(session: Session, ref: str) -> User:
-    """A user by email or id; InvalidInput if there is none."""
-    user: User | None
+    """A user by email, id, or the start of an id (`status` shows 8 characters; any unique
+    prefix of 4 or more hex digits will do). InvalidInput if there is none, or several."""
+    ref = ref.strip()
+    user: User | None = None
     try:
         user = session.get(User, uuid.UUID(ref))
     except ValueError:
-        user = session.scalars(select(User).where(func.lower(User.email) == ref.lower())).first()
+        if "@" in ref:
+            user = session.scalars(
+                select(User).where(func.lower(User.email) == ref.lower())
+            ).first()
+        elif bounds := _id_prefix_bounds(ref):
+            low, high = bounds
+            query = select(User).where(User.id >= low).order_by(User.id).limit(5)
+            if high is not None:
+                query = query.where(User.id < high)
+            matches = list(session.scalars(query))
+            if len(matches) > 1:
+                shown = ", ".join(f"{m.id} ({m.email})" for m in matches)
+                raise InvalidInput.single(
+                    f"'{ref}' is the start of several user ids: {shown}; give more of it",
+                    "user",
+                ) from None
+            user = matches[0] if matches else None
     if user is None:
-        raise InvalidInput.single(f"no user '{ref}' (give an email or a user id)", "user")
+        raise InvalidInput.single(
+            f"no user '{ref}' (give an email, an id or its start: 'studyplanner user list')",
+            "user",
+        )
     return user
+
+
+def _id_prefix_bounds(ref: str) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """The id range [low, high) of every UUID starting with `ref`, or None if `ref` is not the
+    start of a UUID. A range (not LIKE) works on both databases' UUID storage and uses the key."""
+    digits = ref.replace("-", "").lower()
+    if not 4 <= len(digits) < 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    low = int(digits, 16) << (4 * (32 - len(digits)))
+    high = (int(digits, 16) + 1) << (4 * (32 - len(digits)))
+    return uuid.UUID(int=low), (uuid.UUID(int=high) if high < 1 << 128 else None)
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    id: uuid.UUID
+    email: str
+    full_name: str
+    timezone: str
+    courses: int
+    google: bool
+    notion: bool
+    last_sync_at: datetime | None
+
+
+def list_users(session: Session) -> list[UserSummary]:
+    """Every student, by email, with what is connected and when they last synced."""
+    courses = (
+        select(func.count(Course.id))
+        .where(Course.user_id == User.id, Course.is_archived.is_(False))
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            User.id,
+            User.email,
+            User.full_name,
+            User.timezone,
+            courses,
+            IntegrationSettings.google_calendar_enabled,
+            IntegrationSettings.notion_enabled,
+            IntegrationSettings.last_sync_at,
+        )
+        .outerjoin(IntegrationSettings, IntegrationSettings.user_id == User.id)
+        .order_by(User.email)
+    ).all()
+    return [
+        UserSummary(
+            row[0], row[1], row[2], row[3], int(row[4] or 0), bool(row[5]), bool(row[6]), row[7]
+        )
+        for row in rows
+    ]
 
 
 def find_course(session: Session, user: User, code: str) -> Course:

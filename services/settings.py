@@ -242,7 +242,8 @@ class Settings(BaseSettings):
             if not keys:
                 raise ValueError("STUDYPLANNER_FERNET_KEYS is set but holds no key")
             return keys
-        return [_embedded_fernet_key(self.var_dir)]
+        embedded_db = None if self.database_url else self.var_dir / "studyplanner.sqlite3"
+        return [_embedded_fernet_key(self.var_dir, embedded_db)]
 
     def api_jwt_secret_value(self) -> str:
         """The HS256 secret: configured, or the embedded default kept under var_dir."""
@@ -275,12 +276,20 @@ def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:
     return env
 
 
-def _embedded_fernet_key(var_dir: Path) -> str:
+def _embedded_fernet_key(var_dir: Path, embedded_db: Path | None = None) -> str:
     from cryptography.fernet import Fernet
 
     key_file = var_dir / "fernet.key"
     if key_file.exists():
         return key_file.read_text().strip()
+    if embedded_db is not None and embedded_db.exists():
+        # One key per data folder: a database already here was written with another key, and a
+        # new one would make every stored token unreadable.
+        raise ValueError(
+            f"{embedded_db} exists but its key {key_file} does not: restore the key file (or set "
+            "STUDYPLANNER_FERNET_KEYS to the key it was written with); a new key could not read "
+            "the stored tokens"
+        )
     var_dir.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
     key_file.write_text(key + "\n")

@@ -10,15 +10,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from cryptography.fernet import Fernet
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from db import migrate
-from db.crypto import DecryptionFailed
-from db.session import get_engine
 from planner.problems import InvalidInput
-from worker import cli_api, cli_catalog, cli_history, cli_sync
+from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_sync
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -27,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: no rich import on --help, and flags shown as flags (not "--json <bool>").
+    rich_markup_mode=None,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for stored tokens.", no_args_is_help=True)
@@ -36,6 +32,7 @@ cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
 cli_api.register(app)
+cli_flower.register(app)
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -46,6 +43,9 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the database schema."""
+    from db import migrate
+    from db.session import get_engine
+
     settings = start()
     url = settings.effective_database_url
     if url.startswith("sqlite"):
@@ -58,6 +58,9 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
+    from db import migrate
+    from db.session import get_engine
+
     settings = start()
     engine = get_engine(settings.effective_database_url)
     console.print(
@@ -73,6 +76,9 @@ def health(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
+    from rich.table import Table
+
+    from db.session import get_engine
     from services.health import check_broker, check_database, check_workers, versions
 
     settings = start()
@@ -110,13 +116,17 @@ def health(
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new Fernet key (put it first in STUDYPLANNER_FERNET_KEYS to rotate)."""
+    from cryptography.fernet import Fernet
+
     console.print(Fernet.generate_key().decode())
 
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored secret with the first key of STUDYPLANNER_FERNET_KEYS."""
+    from db.crypto import DecryptionFailed
     from db.keyrotation import rotate_all
+    from db.session import get_engine
 
     settings = start()
     try:
@@ -138,13 +148,27 @@ def keys_rotate() -> None:
 @app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the round trip.")] = 90.0,
+    keep_running: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the worker and both emulators running afterwards (Ctrl-C stops them), "
+            "to go on with 'sync' and 'flower'."
+        ),
+    ] = False,
 ) -> None:
-    """Run the whole loop on the embedded default: migrate SQLite, start a real worker with
-    beat on the folder broker, and show a periodic task's round trip."""
+    """The whole product on a seeded student (Maya Chen) in <var>/demo: both emulators, a real
+    worker with beat, two syncs with her edits in between, the plan and a week view; then the
+    exact lines to go on from the command line on the same data."""
+    from services.settings import get_settings
     from worker.demo import run_demo
 
-    settings = start()
-    ok = run_demo(settings, console=console, timeout_s=timeout)
+    try:
+        # Not start(): that would make ./var's own key and broker folders, which the demo's
+        # separate data folder never uses.
+        settings = get_settings()
+    except ValueError as exc:
+        raise UserError(f"configuration: {exc}") from exc
+    ok = run_demo(settings, console=console, timeout_s=timeout, keep_running=keep_running)
     if not ok:
         raise typer.Exit(1)
 
@@ -159,7 +183,9 @@ def main() -> None:
         for problem in exc.problems:
             err_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         err_console.print(
             f"error: the database is not ready ({reason}): run 'studyplanner db upgrade', "
@@ -168,6 +194,14 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    if "sqlalchemy" not in sys.modules:  # nothing touched the database
+        return False
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, SQLAlchemyError)
 
 
 if __name__ == "__main__":

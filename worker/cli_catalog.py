@@ -9,33 +9,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
-from rich.progress import Progress
-from sqlalchemy import select
 
-from db.enums import AssessmentType, Difficulty
-from db.models import Assessment
 from planner.problems import InvalidInput
-from services import catalog
-from services.ingest.feeds import add_feed, refresh_feed
-from services.ingest.imports import import_assessments, import_courses, import_grades, import_topics
-from services.performance import record_performance
-from services.schemas import (
-    AssessmentIn,
-    CourseIn,
-    PerformanceIn,
-    PreferencesIn,
-    TopicIn,
-    TopicResult,
-    UserIn,
-)
+from planner.vocabulary import AssessmentType, Difficulty
 from worker.cli_common import (
     CourseOpt,
     UserOpt,
     console,
+    local_time,
     now_utc,
     parse_when,
+    real_console,
     unit_of_work,
     validated,
 )
@@ -66,6 +50,11 @@ def user_add(
     break_minutes: Annotated[int | None, typer.Option(help="Break, 5–60.")] = None,
 ) -> None:
     """Add a student (or update one with the same email)."""
+    import yaml
+
+    from services import catalog
+    from services.schemas import PreferencesIn, UserIn
+
     prefs_data: dict[str, Any] = {}
     if preferences is not None:
         try:
@@ -90,6 +79,50 @@ def user_add(
     console.print(f"user {email} {verb} (id {outcome.id})")
 
 
+@user_app.command("list")
+def user_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Every student: id (any unique start of it works as --user), email, zone, connections."""
+    import json
+
+    from rich.table import Table
+
+    from services import catalog
+
+    with unit_of_work() as session:
+        users = catalog.list_users(session)
+    if as_json:
+        rows = [
+            {
+                "id": str(u.id),
+                "email": u.email,
+                "name": u.full_name,
+                "timezone": u.timezone,
+                "courses": u.courses,
+                "google": u.google,
+                "notion": u.notion,
+                "last_sync_at": u.last_sync_at.isoformat() if u.last_sync_at else None,
+            }
+            for u in users
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(
+        "id", "email", "name", "time zone", "courses", "connected", "last sync (their time)",
+        title="students",
+    )  # fmt: skip
+    for u in users:
+        connected = ", ".join(n for n, on in (("Google", u.google), ("Notion", u.notion)) if on)
+        table.add_row(
+            str(u.id), u.email, u.full_name, u.timezone, str(u.courses), connected or "—",
+            local_time(u.last_sync_at, u.timezone),
+        )  # fmt: skip
+    console.print(table)
+    if not users:
+        console.print("no students yet: 'studyplanner user add --email … --name …'")
+
+
 @course_app.command("add")
 def course_add(
     user: UserOpt,
@@ -104,6 +137,9 @@ def course_add(
     ] = False,
 ) -> None:
     """Add a course (or update the one with the same code)."""
+    from services import catalog
+    from services.schemas import CourseIn
+
     data = validated(
         CourseIn,
         {
@@ -134,6 +170,9 @@ def topic_add(
     ] = None,
 ) -> None:
     """Add a topic; prerequisites must exist and must not form a cycle."""
+    from services import catalog
+    from services.schemas import TopicIn
+
     data = validated(
         TopicIn,
         {
@@ -175,6 +214,9 @@ def assessment_add(
     ] = None,
 ) -> None:
     """Add an assessment (or update the one with the same name)."""
+    from services import catalog
+    from services.schemas import AssessmentIn
+
     weights = {k: v for k, v in split_pairs(topic, "topic").items()}
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
@@ -212,6 +254,14 @@ def performance_add(
     ] = None,
 ) -> None:
     """Record a scored result; the mastery of every topic in it is updated in the same step."""
+    from pydantic import ValidationError
+    from sqlalchemy import select
+
+    from db.models import Assessment
+    from services import catalog
+    from services.performance import record_performance
+    from services.schemas import PerformanceIn, TopicResult
+
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
         the_course = catalog.find_course(session, student, course)
@@ -270,12 +320,18 @@ def performance_add(
 Importer = Callable[..., Any]
 
 
-def run_import(user: str, file: Path, importer: Importer, **kwargs: Any) -> None:
+def run_import(user: str, file: Path, kind: str, **kwargs: Any) -> None:
+    from rich.progress import Progress
+
+    from services import catalog
+    from services.ingest import imports
+
+    importer: Importer = getattr(imports, f"import_{kind}")
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise InvalidInput.single(f"cannot read {file}: {exc.strerror}", "file") from None
-    with unit_of_work() as session, Progress(console=console, transient=True) as bar:
+    with unit_of_work() as session, Progress(console=real_console(console), transient=True) as bar:
         job = bar.add_task(f"importing {file.name}", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -294,25 +350,25 @@ FileArg = Annotated[Path, typer.Argument(help="The CSV file (format in the READM
 @import_app.command("courses")
 def import_courses_cmd(file: FileArg, user: UserOpt) -> None:
     """name,code,semester,start_date,end_date[,instructor,credit_hours,color,…]"""
-    run_import(user, file, import_courses)
+    run_import(user, file, "courses")
 
 
 @import_app.command("topics")
 def import_topics_cmd(file: FileArg, user: UserOpt) -> None:
     """course_code,name[,difficulty,order_index,prerequisites,description]"""
-    run_import(user, file, import_topics)
+    run_import(user, file, "topics")
 
 
 @import_app.command("assessments")
 def import_assessments_cmd(file: FileArg, user: UserOpt) -> None:
     """course_code,name,type,weight_percent,due,estimated_duration_min[,max_score,topics,…]"""
-    run_import(user, file, import_assessments)
+    run_import(user, file, "assessments")
 
 
 @import_app.command("grades")
 def import_grades_cmd(file: FileArg, user: UserOpt) -> None:
     """assessment_name,score,max_score,date[,course_code,topics,time_spent_min,attempt]"""
-    run_import(user, file, import_grades, now=now_utc())
+    run_import(user, file, "grades", now=now_utc())
 
 
 @feed_app.command("add")
@@ -325,6 +381,9 @@ def feed_add(
     ] = None,
 ) -> None:
     """Register a feed and import it now; a periodic task refreshes it afterwards."""
+    from services import catalog
+    from services.ingest.feeds import add_feed, refresh_feed
+
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
         default = catalog.find_course(session, student, course).id if course else None
@@ -338,7 +397,11 @@ def feed_add(
 @feed_app.command("refresh")
 def feed_refresh(user: UserOpt) -> None:
     """Fetch and import every feed of a student now."""
+    from sqlalchemy import select
+
     from db.models import AssessmentFeed
+    from services import catalog
+    from services.ingest.feeds import refresh_feed
 
     with unit_of_work() as session:
         student = catalog.find_user(session, user)

@@ -6,17 +6,12 @@ import csv
 import io
 import json
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy import select
 
-from db.enums import Difficulty
-from db.models import Course
-from planner.lifecycle import TaskStatus
 from planner.problems import InvalidInput
-from services import catalog, history
+from planner.vocabulary import Difficulty, TaskStatus
 from worker.cli_common import (
     UserOpt,
     console,
@@ -24,6 +19,9 @@ from worker.cli_common import (
     parse_when,
     unit_of_work,
 )
+
+if TYPE_CHECKING:
+    from services.history import HistorySummary
 
 tasks_app = typer.Typer(help="Task history.", invoke_without_command=True)
 
@@ -37,6 +35,10 @@ def progress_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Progress through each course's learning path (derived from tasks and mastery)."""
+    from rich.table import Table
+
+    from services import catalog, history
+
     with unit_of_work() as session:
         student = catalog.find_user(session, user)
         rows = history.progress_report(session, student, course, now=now_utc())
@@ -69,6 +71,11 @@ def tasks_cmd(
     format_: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """A student's task history, with filters and exports."""
+    from sqlalchemy import select
+
+    from db.models import Course
+    from services import catalog, history
+
     ctx.obj = {"user": user}
     if ctx.invoked_subcommand is not None:
         return
@@ -98,7 +105,9 @@ def tasks_cmd(
     emit_rows(rows, format_, title="tasks")
 
 
-def show_summary(summary: history.HistorySummary, format_: str) -> None:
+def show_summary(summary: HistorySummary, format_: str) -> None:
+    from rich.table import Table
+
     data = {
         "counts_by_status": summary.counts_by_status,
         "accuracy_by_topic": summary.accuracy_by_topic,
@@ -125,6 +134,8 @@ def show_summary(summary: history.HistorySummary, format_: str) -> None:
 
 
 def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str) -> None:
+    from rich.table import Table
+
     if format_ == "json":
         print(json.dumps(rows, indent=2))
         return
@@ -152,6 +163,10 @@ def task_events_cmd(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
 ) -> None:
     """One task's timeline."""
+    from rich.table import Table
+
+    from services import catalog, history
+
     who = user or (ctx.obj or {}).get("user")
     if who is None:
         raise InvalidInput.single("--user is required", "user")

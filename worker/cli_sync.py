@@ -6,21 +6,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy import select
 
-from db.enums import IntegrationHealth
-from db.models import IntegrationSettings
-from db.session import get_engine, session_scope
 from planner.problems import InvalidInput
-from services import catalog
-from services.dispatch import claim_due_users
-from services.status import current_plan, sync_status
-from services.sync.run import SyncOptions, SyncReport, sync_user
 from worker.cli_common import UserOpt, console, start, unit_of_work
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from services.sync.run import SyncReport
 
 connect_app = typer.Typer(help="Connect Google Calendar or Notion.", no_args_is_help=True)
 emulate_app = typer.Typer(
@@ -40,6 +36,7 @@ def connect_google_cmd(
     ] = None,
 ) -> None:
     """Store Google tokens (encrypted). Without --token-file, runs the browser consent flow."""
+    from services import catalog
     from services.connect import connect_google, read_token_file, run_installed_app_flow
 
     settings = start()
@@ -76,6 +73,7 @@ def connect_notion_cmd(
     ] = None,
 ) -> None:
     """Store the Notion token (encrypted), resolve the data source, check or add the columns."""
+    from services import catalog
     from services.connect import connect_notion
 
     settings = start()
@@ -124,6 +122,15 @@ def sync_cmd(
     ] = False,
 ) -> None:
     """Run the sync pipeline in this process (for cron and debugging)."""
+    from sqlalchemy import select
+
+    from db.enums import IntegrationHealth
+    from db.models import IntegrationSettings
+    from db.session import get_engine, session_scope
+    from services import catalog
+    from services.dispatch import claim_due_users
+    from services.sync.run import SyncOptions, sync_user
+
     settings = start()
     engine = get_engine(settings.effective_database_url)
     if accept_remote_empty and user is None:
@@ -164,6 +171,11 @@ def status_cmd(
     limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
 ) -> None:
     """Last sync runs, open sync errors, integrations needing attention."""
+    from rich.table import Table
+
+    from services import catalog
+    from services.status import sync_status
+
     with unit_of_work() as session:
         uid = catalog.find_user(session, user).id if user is not None else None
         status = sync_status(session, uid, limit=limit)
@@ -209,6 +221,9 @@ def plan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The current plan: scheduled tasks with the reason for each."""
+    from services import catalog
+    from services.status import current_plan
+
     with unit_of_work() as session:
         current = current_plan(session, catalog.find_user(session, user).id)
     rows, at_risk = current.tasks, current.at_risk
@@ -224,6 +239,8 @@ def plan_cmd(
 
 
 def plan_table(rows: list[dict[str, Any]], *, title: str) -> Table:
+    from rich.table import Table
+
     table = Table("when (UTC)", "min", "course", "task", "why", title=title, show_lines=False)
     for r in rows:
         start = datetime.fromisoformat(r["start"]) if r["start"] else None
@@ -245,7 +262,7 @@ def emulate_google(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
 ) -> None:
     """A Google Calendar v3 emulator (state in memory; GET /_admin/state dumps it)."""
-    from integrations.emulators.google import serve
+    from emulators.google import serve
 
     serve("127.0.0.1", port)
 
@@ -255,7 +272,7 @@ def emulate_notion(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8766,
 ) -> None:
     """A Notion API (2025-09-03) emulator (state in memory; GET /_admin/state dumps it)."""
-    from integrations.emulators.notion import serve
+    from emulators.notion import serve
 
     serve("127.0.0.1", port)
 

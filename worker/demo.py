@@ -27,21 +27,18 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, select
 
 from db import migrate
 from db.models import (
-    Course,
     IntegrationSettings,
     NotionTask,
     StudyTask,
     SyncRun,
-    TaskEvent,
 )
 from db.session import get_engine, session_scope
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
 from services.settings import Settings, child_process_env
 
@@ -100,6 +97,7 @@ def stop_worker_process(proc: subprocess.Popen[bytes], grace_s: float = 15.0) ->
 
 
 def build_world(base: Settings, now: datetime) -> DemoWorld:
+    from db import crypto
     from services.bootstrap import configure_process
     from services.connect import connect_google, connect_notion
     from worker.demo_student import DEMO_EMAIL, DEMO_TIMEZONE, demo_busy_events, seed_demo_student
@@ -110,11 +108,15 @@ def build_world(base: Settings, now: datetime) -> DemoWorld:
     google = start_google_emulator("127.0.0.1", 0, default_time_zone=DEMO_TIMEZONE)
     notion = start_notion_emulator("127.0.0.1", 0, rate_per_s=3.0, burst=10.0)
     grant = google.admin.add_user(DEMO_EMAIL, time_zone=DEMO_TIMEZONE)
+    # Everything derived from the data folder (database, broker, results, key), exactly as the
+    # CLI derives it from STUDYPLANNER_VAR_DIR alone: the demo prints that one line to go on.
     settings = base.model_copy(
         update={
             "var_dir": demo_dir,
-            "database_url": f"sqlite:///{demo_dir / 'studyplanner.sqlite3'}",
+            "database_url": None,
             "broker_url": "filesystem://",
+            "result_backend": None,
+            "redis_url": None,
             "google_api_endpoint": google.base_url,
             "google_token_uri": google.token_uri,
             "google_client_id": grant["client_id"],
@@ -122,10 +124,12 @@ def build_world(base: Settings, now: datetime) -> DemoWorld:
             "notion_base_url": notion.base_url,
             "dispatch_interval_s": 2.0,
             "dispatch_spread_max_s": 0,
-            "fernet_keys": base.fernet_keys or SecretStr(base.fernet_key_list()[0]),
         }
     )
     configure_process(settings)
+    # The folder's own key (generated into the fresh folder), or the keys the user set: never
+    # a key ring this process had before, which would leave ciphertext the folder cannot read.
+    crypto.configure_keys(settings.fernet_key_list())
     migrate.upgrade(settings.effective_database_url)
     engine = get_engine(settings.effective_database_url)
     busy = demo_busy_events(now)
@@ -215,154 +219,27 @@ def act_as_student(world: DemoWorld) -> list[str]:
     ]
 
 
-# --- showing the result -----------------------------------------------------------------------
-
-
-def show_plan(world: DemoWorld, console: Console, zone: ZoneInfo) -> None:
-    with session_scope(world.engine) as session:
-        tasks = list(
-            session.scalars(
-                select(StudyTask)
-                .where(StudyTask.user_id == world.user_id, StudyTask.scheduled_start.is_not(None))
-                .order_by(StudyTask.scheduled_start)
-            )
-        )
-    table = Table("when (New York)", "min", "task", "status", "why", title="Maya's plan")
-    shown = [t for t in tasks if t.scheduled_start and t.scheduled_start >= since_day(tasks)]
-    for task in shown[:25]:
-        assert task.scheduled_start is not None
-        start = task.scheduled_start.astimezone(zone)
-        mark = " 📌" if task.is_pinned else ""
-        table.add_row(
-            f"{start:%a %d %b %H:%M}",
-            str(task.estimated_duration_min),
-            task.title + mark,
-            task.status.value,
-            _first_clause(task.plan_reason),
-        )
-    console.print(table)
-    if len(shown) > 25:
-        console.print(f"… and {len(shown) - 25} more (studyplanner plan --user … --json)")
-
-
-def since_day(tasks: list[StudyTask]) -> datetime:
-    return min((t.scheduled_start for t in tasks if t.scheduled_start), default=datetime.now(UTC))
-
-
-def _first_clause(reason: str) -> str:
-    """The first part of the planner's reason ('X (quiz, 10% of the grade) is due in 5 days')."""
-    return reason.split(";")[0][:60]
-
-
-def show_reconciled(world: DemoWorld, console: Console, since: datetime) -> None:
-    with session_scope(world.engine) as session:
-        events = list(
-            session.execute(
-                select(TaskEvent, StudyTask.title)
-                .join(StudyTask, StudyTask.id == TaskEvent.task_id)
-                .where(TaskEvent.user_id == world.user_id, TaskEvent.created_at >= since)
-                .where(TaskEvent.source.in_(("google", "notion")))
-                .order_by(TaskEvent.created_at)
-            )
-        )
-    table = Table("source", "event", "task", "details", title="what the second sync reconciled")
-    for event, title in events:
-        detail = ", ".join(f"{k}={v}" for k, v in sorted(event.payload.items()))
-        table.add_row(event.source.value, event.event_type.value, title, detail[:80])
-    console.print(table)
-
-
-def show_runs(runs: list[SyncRun], console: Console) -> None:
-    table = Table("run", "trigger", "outcome", "ms", "counts", title="sync report")
-    for index, run in enumerate(runs, start=1):
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
-        table.add_row(str(index), run.trigger, run.outcome.value, str(run.duration_ms), counts)
-    console.print(table)
-    items = runs[-1].details.get("at_risk", [])
-    at_risk = [i for i in items if i["reason_code"] != "after_horizon"]
-    later = [i for i in items if i["reason_code"] == "after_horizon"]
-    for item in at_risk:
-        console.print(f"[yellow]at risk[/]: {item['minutes_missing']} min — {item['reason']}")
-    if not at_risk:
-        console.print("[green]no work at risk[/]: everything fits before its deadline")
-    if later:
-        minutes = sum(i["minutes_missing"] for i in later)
-        console.print(
-            f"later: {minutes} min of work due after the 14-day window is planned as it opens"
-        )
-
-
-def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:
-    from worker.demo_courses import COURSES
-    from worker.weekview import (
-        WeekBlock,
-        busy_blocks,
-        html_to_png,
-        render_week_html,
-        write_week_view,
-    )
-
-    with session_scope(world.engine) as session:
-        courses = {
-            c.id: c.code
-            for c in session.scalars(select(Course).where(Course.user_id == world.user_id))
-        }
-        tasks = list(
-            session.scalars(
-                select(StudyTask).where(
-                    StudyTask.user_id == world.user_id, StudyTask.scheduled_start.is_not(None)
-                )
-            )
-        )
-        at_risk = (
-            session.scalars(
-                select(SyncRun.details)
-                .where(SyncRun.user_id == world.user_id)
-                .order_by(SyncRun.started_at.desc())
-            ).first()
-            or {}
-        )
-    blocks = [
-        WeekBlock(
-            title=t.title,
-            course_code=courses.get(t.course_id),
-            start=t.scheduled_start,
-            end=t.scheduled_end,
-            status=t.status.value,
-            pinned=t.is_pinned,
-        )
-        for t in tasks
-        if t.scheduled_start and t.scheduled_end and t.status is not TaskStatus.SKIPPED
-    ]
-    zone = ZoneInfo(zone_name)
-    week_start = now.astimezone(zone).date()  # the seven days from today: the plan is ahead
-    risky = [i for i in at_risk.get("at_risk", []) if i["reason_code"] != "after_horizon"]
-    html = render_week_html(
-        blocks,
-        busy_blocks(world.busy),
-        week_start=week_start,
-        tz=zone_name,
-        title=f"Maya's next seven days, from {week_start:%A %d %B %Y}",
-        at_risk=[f"{i['minutes_missing']} min — {i['reason']}" for i in risky],
-        course_colors={c.code: c.color for c in COURSES},
-    )
-    path = write_week_view(world.settings.var_dir / "week.html", html)
-    png = world.settings.var_dir / "week.png"
-    return path, png if html_to_png(path, png) else None
-
-
-def run_demo(base: Settings, *, console: Console, timeout_s: float = 100.0) -> bool:
+def run_demo(
+    base: Settings, *, console: Console, timeout_s: float = 100.0, keep_running: bool = False
+) -> bool:
     from tasks.celery_app import create_app
     from tasks.sync import SYNC_TASK
-    from worker.demo_student import DEMO_TIMEZONE
+    from worker.demo_report import (
+        next_steps,
+        show_plan,
+        show_reconciled,
+        show_runs,
+        write_picture,
+    )
+    from worker.demo_student import DEMO_EMAIL, DEMO_NAME, DEMO_TIMEZONE
 
     started = time.monotonic()
     now = datetime.now(UTC)
     zone = ZoneInfo(DEMO_TIMEZONE)
     world = build_world(base, now)
     console.print(
-        f"[bold]1.[/] seeded Maya Chen (4 courses, 41 topics, 12 upcoming assessments, grade "
-        f"history) into {world.settings.effective_database_url}"
+        f"[bold]1.[/] seeded {DEMO_NAME} ({DEMO_EMAIL}: 4 courses, 41 topics, 12 upcoming "
+        f"assessments, grade history) into {world.settings.var_dir}"
     )
     console.print(
         f"[bold]2.[/] emulators up: Google Calendar {world.google.base_url}, Notion "
@@ -391,20 +268,42 @@ def run_demo(base: Settings, *, console: Console, timeout_s: float = 100.0) -> b
         app = create_app(world.settings)
         app.send_task(SYNC_TASK, args=(str(world.user_id), "demo"))
         runs = wait_for_runs(world, 2, proc, timeout_s / 2)
+        if not keep_running:
+            _stop(world, proc)
+        console.print("[bold]5.[/] after the second sync:")
+        show_plan(world, console, zone)
+        show_reconciled(world, console, second_started)
+        show_runs(runs, console)
+        html, png = write_picture(world, now, DEMO_TIMEZONE)
+        console.print(f"[bold]6.[/] week view: {html}" + (f" and {png}" if png else ""))
+        console.print(f"done in {time.monotonic() - started:.0f}s")
+        next_steps(world, console, email=DEMO_EMAIL, name=DEMO_NAME, keep_running=keep_running)
+        if keep_running:
+            _wait_for_interrupt(proc)
     finally:
-        stop_worker_process(proc)
-        world.google.stop()
-        world.notion.stop()
-    console.print("[bold]5.[/] after the second sync:")
-    show_plan(world, console, zone)
-    show_reconciled(world, console, second_started)
-    show_runs(runs, console)
-    html, png = write_picture(world, now, DEMO_TIMEZONE)
-    console.print(f"[bold]6.[/] week view: {html}" + (f" and {png}" if png else ""))
-    console.print(
-        "[bold]7.[/] to watch the workers in Flower on this embedded setup: "
-        f"STUDYPLANNER_VAR_DIR={world.settings.var_dir} celery -A worker flower "
-        "--basic-auth=admin:change-me (with a worker running: celery -A worker worker -B -E)"
-    )
-    console.print(f"done in {time.monotonic() - started:.0f}s")
+        _stop(world, proc)
     return True
+
+
+def _stop(world: DemoWorld, proc: subprocess.Popen[bytes]) -> None:
+    stop_worker_process(proc)
+    world.google.stop()
+    world.notion.stop()
+
+
+def _wait_for_interrupt(proc: subprocess.Popen[bytes]) -> None:
+    """Until Ctrl-C (or SIGTERM), or until the worker dies on its own."""
+    stop = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stop and proc.poll() is None:
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -43,6 +43,7 @@ from worker.demo_courses import (
 )
 
 DEMO_EMAIL = "maya.chen@example.edu"
+DEMO_NAME = "Maya Chen"
 DEMO_TIMEZONE = "America/New_York"
 BUSY_HORIZON_DAYS = 21
 _ZONE = ZoneInfo(DEMO_TIMEZONE)
@@ -94,7 +95,7 @@ def seed_demo_student(session: Session, *, now: datetime) -> uuid.UUID:
         session,
         UserIn(
             email=DEMO_EMAIL,
-            full_name="Maya Chen",
+            full_name=DEMO_NAME,
             timezone=DEMO_TIMEZONE,
             school_name="Riverside State University",
             academic_level=AcademicLevel.UNDERGRADUATE,

@@ -39,8 +39,8 @@ from db.models import (
     User,
 )
 from db.session import make_engine, session_scope
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
 from services.connect import connect_google, connect_notion
 from services.settings import Settings, child_process_env

@@ -44,8 +44,8 @@ from db import crypto, migrate
 from db.enums import IntegrationHealth, SyncOutcome
 from db.models import IntegrationSettings, SyncRun, User
 from db.session import make_engine, session_scope
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from services.connect import connect_google, connect_notion
 from services.settings import Settings
 from services.sync.run import SyncOptions, sync_user

@@ -1,20 +1,26 @@
-"""A student's life through the `studyplanner` command, as a user runs it: imports, progress,
-history, connecting both emulators, syncing, status and the plan."""
+"""A student's life through the `studyplanner` command, as a user runs it — and a new user's
+road in the README's order: the demo, the same data from the command line, Flower; then their
+own data: imports, progress, history, connecting both emulators, syncing, status and the plan."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import shlex
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
-from tests.e2e.cli import run_cli
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
+from tests.e2e.cli import STUDYPLANNER, run_cli
 from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +87,136 @@ def cli(home: Path, env: dict[str, str], *args: str) -> str:
     assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
     assert "Traceback" not in result.stderr
     return result.stdout
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The `export NAME=value` lines the demo writes, as a shell would read them."""
+    env = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+@pytest.fixture
+def running_demo(home: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """`studyplanner demo --keep-running` in its own shell, until the test is done with it."""
+    log = home / "demo.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}
+    env["COLUMNS"] = "200"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [STUDYPLANNER, "demo", "--keep-running", "--timeout", "150"],
+            cwd=home, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 200
+        while "until you press Ctrl-C" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"the demo did not get there:\n{log.read_text()}"
+            time.sleep(0.5)
+        yield proc, log
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_new_user_from_the_demo_to_the_command_line(
+    home: Path, running_demo: tuple[subprocess.Popen[str], Path]
+) -> None:
+    proc, log = running_demo
+    out = " ".join(log.read_text().split())
+    # The demo names its student where a user looks, and says how to go on.
+    assert "maya.chen@example.edu" in out
+    demo_dir = home / "var" / "demo"
+    assert f"export STUDYPLANNER_VAR_DIR={demo_dir}" in out
+    env = read_env_file(demo_dir / "env.sh")
+    assert env["STUDYPLANNER_VAR_DIR"] == str(demo_dir)
+    # One key per data folder: the demo's own, and none made next to it in ./var.
+    assert (demo_dir / "fernet.key").exists() and not (home / "var" / "fernet.key").exists()
+
+    users = json.loads(cli(home, env, "user", "list", "--json"))
+    assert [u["email"] for u in users] == ["maya.chen@example.edu"]
+    maya = users[0]
+    assert maya["google"] and maya["notion"] and maya["timezone"] == "America/New_York"
+
+    # The id `status` shows (its first 8 characters) is accepted by --user.
+    status = " ".join(cli(home, env, "status").split())
+    short = maya["id"][:8]
+    assert short in status
+    plan = json.loads(cli(home, env, "plan", "--user", short, "--json"))
+    assert plan["tasks"]
+    assert json.loads(cli(home, env, "plan", "--user", maya["id"], "--json")) == plan
+    unknown = run_cli("plan", "--user", "0000ffff", cwd=home, env=env)
+    assert unknown.returncode == 2 and "studyplanner user list" in unknown.stderr
+
+    # With the demo kept running, the second shell syncs against its emulators ...
+    synced = " ".join(cli(home, env, "sync", "--user", "maya.chen@example.edu").split())
+    assert synced.startswith("ok")
+    # ... and watches its worker in Flower, on the folder broker.
+    watch_in_flower(home, env, demo_dir)
+
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
+
+
+def watch_in_flower(home: Path, env: dict[str, str], demo_dir: Path) -> None:
+    from tests.e2e.test_flower import free_port, http_get
+
+    port = free_port()
+    log = home / "flower.out"
+    own = ("STUDYPLANNER_", "FLOWER_")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    with log.open("w") as sink:
+        flower = subprocess.Popen(
+            [STUDYPLANNER, "flower", "--port", str(port)],
+            cwd=home, env={**full_env, **env, "COLUMNS": "200"}, stdout=sink,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    table = demo_dir / "broker" / "control" / "celeryev.exchange"
+    before = table.read_text() if table.exists() else "[]"
+    try:
+        deadline = time.monotonic() + 60
+        workers: dict[str, bool] = {}
+        while not any(host.startswith("demo@") and up for host, up in workers.items()):
+            assert flower.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no worker in Flower:\n{log.read_text()}"
+            time.sleep(0.5)
+            printed = " ".join(log.read_text().split())
+            if "password " not in printed:
+                continue
+            password = printed.split("password ", 1)[1].split()[0]
+            assert f"http://localhost:{port}/" in printed and "user admin" in printed
+            try:
+                reply = http_get(
+                    f"http://127.0.0.1:{port}/api/workers?status=true", auth=("admin", password)
+                )
+            except OSError:  # not listening yet
+                continue
+            workers = reply.json() if reply.status == 200 else {}
+        # The one page the folder broker cannot feed, as the command says.
+        assert http_get(f"http://127.0.0.1:{port}/broker", auth=("admin", password)).status == 404
+        assert "Broker page (queue lengths) needs Redis" in " ".join(log.read_text().split())
+        assert http_get(f"http://127.0.0.1:{port}/api/workers").status == 401
+    finally:
+        flower.send_signal(signal.SIGTERM)
+        flower.wait(timeout=30)
+    # Flower's event queue is unbound when it stops: workers stop writing events for it.
+    assert json.loads(table.read_text()) == json.loads(before)
+
+
+def test_a_data_folder_keeps_one_key(home: Path) -> None:
+    env = {"STUDYPLANNER_VAR_DIR": str(home / "var")}
+    key = Fernet.generate_key().decode()
+    cli(home, {**env, "STUDYPLANNER_FERNET_KEYS": key}, "db", "upgrade")
+    # Without the key it was written with, no second key is made next to the database.
+    refused = run_cli("status", cwd=home, env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "studyplanner.sqlite3 exists but its key" in refused.stderr
+    assert not (home / "var" / "fernet.key").exists()
 
 
 def test_a_student_from_import_to_plan(

@@ -8,16 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, create_engine, func, select
 
-from db import crypto
 from db.enums import IntegrationHealth
 from db.models import IntegrationSettings, SyncRun, User
 from db.session import session_scope
 from tests.e2e.cli import run_cli
-
-KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
@@ -26,10 +22,12 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(home: Path) -> dict[str, str]:
+def env(home: Path, key_ring: list[str]) -> dict[str, str]:
+    # The CLI encrypts with the key this process already uses, so the rows written here by the
+    # test and there by the CLI read alike (the process's key ring is never replaced).
     return {
         "STUDYPLANNER_VAR_DIR": str(home / "var"),
-        "STUDYPLANNER_FERNET_KEYS": KEY,
+        "STUDYPLANNER_FERNET_KEYS": key_ring[0],
         # No Google here: a sync that reaches for it records a failure, which is all we need
         # to see which students it ran for.
         "STUDYPLANNER_GOOGLE_API_ENDPOINT": "http://127.0.0.1:9/",
@@ -45,7 +43,6 @@ def engine(home: Path, env: dict[str, str]) -> Engine:
 
 
 def add_student(engine: Engine, email: str, **integration: object) -> uuid.UUID:
-    crypto.configure_keys([KEY])
     with session_scope(engine) as session:
         user = User(email=email, full_name=email.split("@")[0], timezone="Europe/Berlin")
         session.add(user)

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 
 from db.models import IntegrationSettings, SyncRun, User
 from db.session import make_engine, session_scope
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from services.connect import connect_google, connect_notion
 from services.settings import Settings
 from tasks.celery_app import create_app

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
 from integrations.google_calendar import GoogleCalendarClient
 
 ClientFactory = Callable[..., GoogleCalendarClient]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.emulators.google import GoogleEmulator
+from emulators.google import GoogleEmulator
 from integrations.errors import NeedsReauthError, TransientError
 from integrations.google_calendar import FreeBusyCalendarError, GoogleCalendarClient
 from tests.integration.google.conftest import ClientFactory

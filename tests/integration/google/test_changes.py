@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from integrations.emulators.google import GoogleEmulator
+from emulators.google import GoogleEmulator
 from integrations.errors import NotFoundError
 from integrations.google_calendar import EventWrite, GoogleCalendarClient
 from tests.integration.google.conftest import ClientFactory

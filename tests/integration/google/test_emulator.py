@@ -20,7 +20,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
 from tests.integration.google.helpers import MONDAY
 
 Service = Any
@@ -425,7 +425,7 @@ def test_admin_http_endpoints(emulator: GoogleEmulator, service: Service, calend
 
 def test_standalone_server_runs_as_a_module() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "integrations.emulators.google", "--port", "0"],
+        [sys.executable, "-m", "emulators.google", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.emulators.google import GoogleEmulator
+from emulators.google import GoogleEmulator
 from integrations.errors import ConflictError, NotFoundError, PermanentError, TransientError
 from integrations.google_calendar import (
     BLOCK_ID_PROPERTY,

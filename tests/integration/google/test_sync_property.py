@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrations.emulators.google import GoogleEmulator
+from emulators.google import GoogleEmulator
 from integrations.google_calendar import EventWrite, RemoteEvent
 from tests.integration.google.conftest import ClientFactory
 from tests.integration.google.helpers import MONDAY, inserts

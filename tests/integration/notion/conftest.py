@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from notion_client import RetryOptions
 
-from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
+from emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
 from integrations.notion import InProcessRateLimiter, NotionClient, RateLimiter
 
 # Tests run the emulator fast (its real 3 req/s would make a 200-page push take a minute);

@@ -14,7 +14,7 @@ import pytest
 from notion_client import Client
 from notion_client.errors import APIResponseError, HTTPResponseError
 
-from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
+from emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
 from tests.integration.notion.helpers import as_dict, raw_client
 
 
@@ -261,7 +261,7 @@ def _free_port() -> int:
 def test_standalone_server_serves_api_and_admin() -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "integrations.emulators.notion", "--port", str(port)],
+        [sys.executable, "-m", "emulators.notion", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -273,7 +273,7 @@ def test_standalone_server_serves_api_and_admin() -> None:
                 break
             except OSError:
                 time.sleep(0.05)
-        from integrations.emulators.notion import NotionAdmin
+        from emulators.notion import NotionAdmin
 
         admin = NotionAdmin(base)
         ws = admin.create_workspace()

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator
+from emulators.notion import EmulatedWorkspace, NotionEmulator
 from integrations.errors import NeedsReauthError, NotFoundError, PermanentError, TransientError
 from integrations.notion import NotionClient, call_with_retries
 from tests.integration.notion.conftest import ClientFactory

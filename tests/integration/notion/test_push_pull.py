@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator
+from emulators.notion import EmulatedWorkspace, NotionEmulator
 from integrations.notion import (
     InProcessRateLimiter,
     NotionClient,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from integrations.emulators.notion import start_notion_emulator
+from emulators.notion import start_notion_emulator
 from integrations.errors import TransientError
 from integrations.notion import (
     InProcessRateLimiter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.emulators.notion import FULL_SCHEMA, NotionEmulator
+from emulators.notion import FULL_SCHEMA, NotionEmulator
 from integrations.notion import (
     NotionSchemaError,
     NotionStatus,

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from bench.students import seed_small_student
 from db.models import User
 from db.session import session_scope
-from integrations.emulators.google import GoogleEmulator, start_google_emulator
-from integrations.emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
+from emulators.google import GoogleEmulator, start_google_emulator
+from emulators.notion import EmulatedWorkspace, NotionEmulator, start_notion_emulator
 from services.connect import connect_google, connect_notion
 from services.settings import Settings
 from services.sync.run import SyncOptions, SyncReport, sync_user

@@ -138,7 +138,7 @@ def test_enums_are_plain_strings() -> None:
     assert isinstance(TaskStatus.IN_PROGRESS, str)
     assert TaskStatus("in_progress") is TaskStatus.IN_PROGRESS
     assert f"{TaskEventType.STATUS_CHANGED}" == "status_changed"
-    assert [s.value for s in EventSource] == ["planner", "google", "notion", "cli", "system"]
+    assert [s.value for s in EventSource] == ["planner", "google", "notion", "cli", "system", "api"]
 
 
 # --- expiry -------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""`python -m integrations.emulators.google [--host H] [--port P]`."""
+"""`python -m emulators.google [--host H] [--port P]`."""
 
 from __future__ import annotations
 
 import argparse
 
-from integrations.emulators.google.server import serve
+from emulators.google.server import serve
 
 
 def main() -> None:

@@ -20,9 +20,10 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from integrations.emulators.google import batch
-from integrations.emulators.google.listing import freebusy, list_events
-from integrations.emulators.google.state import ApiError, CalendarState, JsonDict
+from emulators.google import batch
+from emulators.google.entities import ApiError, JsonDict
+from emulators.google.listing import freebusy, list_events
+from emulators.google.state import CalendarState
 
 WRITE_OPERATIONS = (
     "calendars.insert",

@@ -6,13 +6,9 @@ import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from integrations.emulators.google.state import (
-    ApiError,
+from emulators.google.entities import ApiError, JsonDict, PageCursor, StoredEvent, parse_rfc3339
+from emulators.google.state import (
     CalendarState,
-    JsonDict,
-    PageCursor,
-    StoredEvent,
-    parse_rfc3339,
 )
 
 # Google refuses these together with syncToken: the token already encodes the query.

@@ -11,25 +11,20 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import re
-import threading
 import time
 import uuid
-from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from integrations.emulators.notion.clock import EmulatorClock
-from integrations.emulators.notion.model import (
-    ApiError,
-    Json,
-    Workspace,
-    normalize_id,
-    parse_instant,
-)
-from integrations.emulators.serving import QuietThreadingHTTPServer
+from emulators.notion.common import ApiError, Json, normalize_id, parse_instant
+from emulators.notion.runtime import EmulatorRuntime, EmulatorSettings, FaultRule, LostCreate
+from emulators.notion.state import Workspace
+
+if TYPE_CHECKING:
+    from emulators.notion.server import _NotionHTTPServer
+
 
 logger = logging.getLogger(__name__)
 
@@ -54,95 +49,6 @@ _FAULT_CODES = {
     504: "gateway_timeout",
     529: "service_overload",
 }
-
-
-@dataclass
-class EmulatorSettings:
-    """Tunable behaviour. Defaults are Notion's documented ones."""
-
-    rate_per_s: float = 3.0  # average requests per second per token
-    burst: float = 10.0  # token-bucket capacity
-    error_rate: float = 0.0  # probability of a random injected failure per API request
-    error_statuses: tuple[int, ...] = (500, 502, 529)
-    seed: int = 0
-    latency_s: float = 0.0
-    auto_create_select_options: bool = True
-    lost_response_hold_s: float = 2.0  # how long a "lost" create holds its connection
-
-
-@dataclass
-class FaultRule:
-    """The next `remaining` matching API requests answer `status`."""
-
-    status: int
-    remaining: int
-    method: str | None = None
-    path_pattern: str | None = None  # regex matched against the request path
-    retry_after_s: int | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method:
-            return False
-        return self.path_pattern is None or re.search(self.path_pattern, path) is not None
-
-
-@dataclass
-class LostCreate:
-    """The next `remaining` page creates succeed but the client never gets the response."""
-
-    remaining: int
-    mode: str = "timeout"  # "timeout": hold the connection, then close; "drop": close at once
-    hold_s: float | None = None
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-@dataclass
-class EmulatorRuntime:
-    """Everything the handler threads share, behind `workspace.lock`."""
-
-    workspace: Workspace
-    settings: EmulatorSettings
-    rng: random.Random
-    faults: list[FaultRule] = field(default_factory=list)
-    lost_creates: list[LostCreate] = field(default_factory=list)
-    buckets: dict[str, _Bucket] = field(default_factory=dict)
-    requests: Counter[str] = field(default_factory=Counter)
-    statuses: Counter[str] = field(default_factory=Counter)
-
-    def take_rate_slot(self, token: str) -> float | None:
-        """None when the request may proceed, else the seconds until a slot frees up."""
-        now = time.monotonic()
-        rate, burst = self.settings.rate_per_s, self.settings.burst
-        bucket = self.buckets.setdefault(token, _Bucket(tokens=burst, updated=now))
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return None
-        return (1.0 - bucket.tokens) / rate
-
-    def next_fault(self, method: str, path: str) -> FaultRule | None:
-        for rule in self.faults:
-            if rule.remaining > 0 and rule.matches(method, path):
-                rule.remaining -= 1
-                return rule
-        self.faults = [r for r in self.faults if r.remaining > 0]
-        if self.settings.error_rate > 0 and self.rng.random() < self.settings.error_rate:
-            status = self.rng.choice(self.settings.error_statuses)
-            return FaultRule(status=status, remaining=0)
-        return None
-
-    def next_lost_create(self) -> LostCreate | None:
-        for lost in self.lost_creates:
-            if lost.remaining > 0:
-                lost.remaining -= 1
-                return lost
-        return None
 
 
 def error_body(status: int, code: str, message: str) -> Json:
@@ -456,33 +362,3 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("in_trash") is False and page.in_trash and body.get("properties"):
                 ws.update_page(page_id, {"in_trash": False}, editor)
             return ws.update_page(page_id, body, editor)
-
-
-class _NotionHTTPServer(QuietThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], runtime: EmulatorRuntime) -> None:
-        super().__init__(address, _Handler)
-        self.runtime = runtime
-
-
-def build_server(host: str, port: int, settings: EmulatorSettings) -> _NotionHTTPServer:
-    workspace = Workspace(
-        clock=EmulatorClock(), auto_create_select_options=settings.auto_create_select_options
-    )
-    runtime = EmulatorRuntime(
-        workspace=workspace, settings=settings, rng=random.Random(settings.seed)
-    )
-    return _NotionHTTPServer((host, port), runtime)
-
-
-def run_in_thread(server: _NotionHTTPServer) -> threading.Thread:
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="notion-emulator",
-        daemon=True,
-    )
-    thread.start()
-    return thread

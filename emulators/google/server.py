@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.emulators.google.admin import HTTP_ACTIONS, AdminError, EmulatorAdmin
-from integrations.emulators.google.dispatch import Dispatcher, EmulatorSettings, Reply, json_reply
-from integrations.emulators.serving import QuietThreadingHTTPServer, RunningServer
+from emulators.google.admin import HTTP_ACTIONS, AdminError, EmulatorAdmin
+from emulators.google.routes import Dispatcher, EmulatorSettings, Reply, json_reply
+from emulators.serving import QuietThreadingHTTPServer, RunningServer
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_admin/"

@@ -3,9 +3,9 @@ injection and an admin API that acts as the user. See `server.start_google_emula
 
 from __future__ import annotations
 
-from integrations.emulators.google.admin import AdminError, EmulatorAdmin
-from integrations.emulators.google.dispatch import EmulatorSettings
-from integrations.emulators.google.server import GoogleEmulator, serve, start_google_emulator
+from emulators.google.admin import AdminError, EmulatorAdmin
+from emulators.google.routes import EmulatorSettings
+from emulators.google.server import GoogleEmulator, serve, start_google_emulator
 
 __all__ = [
     "AdminError",

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from integrations.emulators.notion.handle import (
-    FULL_SCHEMA,
-    AdminError,
-    EmulatedWorkspace,
-    NotionAdmin,
-    NotionEmulator,
-    serve,
-    start_notion_emulator,
-)
-from integrations.emulators.notion.server import EmulatorSettings
+from emulators.notion.admin import FULL_SCHEMA, AdminError, EmulatedWorkspace, NotionAdmin
+from emulators.notion.runtime import EmulatorSettings
+from emulators.notion.server import NotionEmulator, serve, start_notion_emulator
 
 __all__ = [
     "FULL_SCHEMA",

@@ -1,11 +1,11 @@
-"""`python -m integrations.emulators.notion --port 8766` runs the emulator standalone."""
+"""`python -m emulators.notion --port 8766` runs the emulator standalone."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from integrations.emulators.notion.handle import serve
+from emulators.notion.server import serve
 
 
 def main() -> None:

@@ -13,14 +13,14 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
-from integrations.emulators.google.dispatch import (
+from emulators.google.entities import ApiError, JsonDict
+from emulators.google.routes import (
     WRITE_OPERATIONS,
     Dispatcher,
     EmulatorSettings,
     FailRule,
     LostResponse,
 )
-from integrations.emulators.google.state import ApiError, JsonDict
 
 TimeLike = datetime | date | str
 

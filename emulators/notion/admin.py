@@ -11,18 +11,11 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from integrations.emulators.notion.server import (
-    QUERY_KIND,
-    WRITE_KINDS,
-    EmulatorSettings,
-    build_server,
-    run_in_thread,
-)
-from integrations.emulators.serving import RunningServer
+from emulators.notion.routes import QUERY_KIND, WRITE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -273,45 +266,3 @@ class NotionAdmin:
     def status_count(self, status: int) -> int:
         statuses = self.counters()["statuses"]
         return sum(n for key, n in statuses.items() if key.endswith(f" {status}"))
-
-
-class NotionEmulator(RunningServer):
-    """A running emulator: `.base_url` for the client, `.admin` to drive it, `.stop()`."""
-
-    def __init__(self, host: str, port: int, settings: EmulatorSettings) -> None:
-        self._server = build_server(host, port, settings)
-        bound_host, bound_port = self._server.server_address[:2]
-        self.host = str(bound_host)
-        self.port = int(bound_port)
-        self.base_url = f"http://{self.host}:{self.port}"
-        self.admin = NotionAdmin(self.base_url)
-        self._thread = run_in_thread(self._server)
-
-
-def _settings_from(overrides: dict[str, Any]) -> EmulatorSettings:
-    known = {f.name for f in fields(EmulatorSettings)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise TypeError(f"unknown Notion emulator settings: {sorted(unknown)}")
-    if "error_statuses" in overrides:
-        overrides = {**overrides, "error_statuses": tuple(overrides["error_statuses"])}
-    return EmulatorSettings(**overrides)
-
-
-def start_notion_emulator(
-    host: str = "127.0.0.1", port: int = 0, **settings: Any
-) -> NotionEmulator:
-    """Start the emulator in a background thread; `port=0` picks a free port."""
-    return NotionEmulator(host, port, _settings_from(settings))
-
-
-def serve(host: str = "127.0.0.1", port: int = 8766, **settings: Any) -> None:
-    """Run the emulator in the foreground until interrupted (the CLI's `emulate notion`)."""
-    server = build_server(host, port, _settings_from(settings))
-    logger.info("Notion emulator listening on http://%s:%s", *server.server_address[:2])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
