@@ -9,6 +9,7 @@ Nothing here logs or raises a token: errors carry the OAuth error code and a des
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,15 +82,27 @@ def _allow_loopback_http(uri: str) -> None:
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 
+def new_code_verifier() -> str:
+    """A PKCE verifier (RFC 7636: 43–128 unreserved characters)."""
+    return secrets.token_urlsafe(64)
+
+
 def consent_url(
-    client: WebClient, *, scopes: Sequence[str], redirect_uri: str, state: str
-) -> tuple[str, str]:
-    """The consent page URL and the PKCE code verifier to keep (server side) for the exchange."""
+    client: WebClient,
+    *,
+    scopes: Sequence[str],
+    redirect_uri: str,
+    state: str,
+    code_verifier: str,
+) -> str:
+    """The consent page URL; its code challenge is the S256 hash of `code_verifier`, which the
+    caller keeps server side for the exchange."""
     flow = Flow.from_client_config(
         client.config(redirect_uri),
         scopes=list(scopes),
         redirect_uri=redirect_uri,
-        autogenerate_code_verifier=True,
+        code_verifier=code_verifier,
+        autogenerate_code_verifier=False,
     )
     url, _state = flow.authorization_url(
         access_type="offline",
@@ -97,9 +110,7 @@ def consent_url(
         include_granted_scopes="true",
         state=state,
     )
-    verifier = flow.code_verifier
-    assert isinstance(verifier, str)
-    return str(url), verifier
+    return str(url)
 
 
 def exchange_code(
