@@ -4,8 +4,8 @@ injection and an admin API that acts as the user. See `server.start_google_emula
 from __future__ import annotations
 
 from emulators.google.admin import AdminError, EmulatorAdmin
-from emulators.google.routes import EmulatorSettings
 from emulators.google.server import GoogleEmulator, serve, start_google_emulator
+from emulators.google.settings import EmulatorSettings
 
 __all__ = [
     "AdminError",

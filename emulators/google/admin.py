@@ -13,14 +13,10 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
+from emulators.google.accounts import share
 from emulators.google.entities import ApiError, JsonDict
-from emulators.google.routes import (
-    WRITE_OPERATIONS,
-    Dispatcher,
-    EmulatorSettings,
-    FailRule,
-    LostResponse,
-)
+from emulators.google.routes import WRITE_OPERATIONS, Dispatcher
+from emulators.google.settings import EmulatorSettings, FailRule, LostResponse
 
 TimeLike = datetime | date | str
 
@@ -50,6 +46,8 @@ HTTP_ACTIONS = frozenset(
         "resize_event",
         "rename_event",
         "delete_event",
+        "share_calendar",
+        "set_calendar_selected",
     }
 )
 
@@ -243,60 +241,33 @@ class EmulatorAdmin:
                 cal.id = calendar_id
                 st.calendars[calendar_id] = cal
                 st.events[calendar_id] = st.events.pop(created["id"])
+                listed = st.calendar_lists[owner]
+                listed[calendar_id] = listed.pop(created["id"])
             return calendar_id or str(created["id"])
 
     def delete_calendar(self, calendar_id: str) -> None:
         with self._d.lock:
             self._d.state.delete_calendar(calendar_id)
 
-    def set_calendar_unreadable(self, calendar_id: str, unreadable: bool = True) -> None:
-        """freeBusy then reports this calendar with errors[notFound] inside a 200."""
+    def share_calendar(
+        self, calendar_id: str, user: str, access_role: str = "reader", selected: bool = True
+    ) -> None:
+        """Someone shares a calendar with `user`: it joins their calendar list with that role
+        (owner, writer, reader, freeBusyReader) and `selected` flag."""
         with self._d.lock:
-            cal = self._d.state.calendars.get(calendar_id)
-            if cal is None:
-                raise AdminError("no such calendar")
-            cal.unreadable = unreadable
+            self._call(
+                lambda: share(self._d.state, calendar_id, user, access_role, selected=selected)
+            )
 
-    def add_busy_event(
-        self, calendar_id: str, start: TimeLike, end: TimeLike, summary: str = "Busy"
-    ) -> str:
+    def set_calendar_selected(
+        self, calendar_id: str, selected: bool = True, user: str | None = None
+    ) -> None:
+        """The user ticks (or unticks) the calendar in Google Calendar's sidebar."""
         with self._d.lock:
-            owner = self._owner(calendar_id)
-            body = {"summary": summary, "start": _event_time(start), "end": _event_time(end)}
-            created = self._call(lambda: self._d.state.insert_event(owner, calendar_id, body))
-            return str(created["id"])
-
-    def move_event(
-        self, calendar_id: str, event_id: str, start: TimeLike, end: TimeLike
-    ) -> JsonDict:
-        """The user drags (and maybe resizes) the event in the Calendar UI."""
-        return self._user_patch(
-            calendar_id, event_id, {"start": _event_time(start), "end": _event_time(end)}
-        )
-
-    def resize_event(self, calendar_id: str, event_id: str, end: TimeLike) -> JsonDict:
-        return self._user_patch(calendar_id, event_id, {"end": _event_time(end)})
-
-    def rename_event(
-        self,
-        calendar_id: str,
-        event_id: str,
-        summary: str | None = None,
-        description: str | None = None,
-    ) -> JsonDict:
-        patch: JsonDict = {}
-        if summary is not None:
-            patch["summary"] = summary
-        if description is not None:
-            patch["description"] = description
-        return self._user_patch(calendar_id, event_id, patch)
-
-    def delete_event(self, calendar_id: str, event_id: str) -> JsonDict:
-        """The user deletes the event: it becomes a cancelled tombstone, its id stays taken."""
-        with self._d.lock:
-            owner = self._owner(calendar_id)
-            self._call(lambda: self._d.state.delete_event(owner, calendar_id, event_id, None))
-            return dict(self._events_of(calendar_id)[event_id].resource)
+            entry = self._d.state.calendar_lists.get(user or self._owner(calendar_id), {})
+            if calendar_id not in entry:
+                raise AdminError("that calendar is not on the user's list")
+            entry[calendar_id].selected = bool(selected)
 
     # ---- helpers ---------------------------------------------------------------------------------
 

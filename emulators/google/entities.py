@@ -59,20 +59,51 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+# What a grant made by the admin API (or the default user's) holds: Calendar, read and write.
+FULL_SCOPES = frozenset({"https://www.googleapis.com/auth/calendar"})
+# A user's access to a calendar, weakest first (Calendar's ACL roles).
+ROLE_RANK = {"freeBusyReader": 1, "reader": 2, "writer": 3, "owner": 4}
+
+
 @dataclass
 class Grant:
+    """One refresh token: what an offline consent gave the client."""
+
     refresh_token: str
     user: str
     client_id: str
     revoked: bool = False
+    scopes: frozenset[str] = FULL_SCOPES
 
 
 @dataclass
 class AccessToken:
     token: str
     user: str
-    refresh_token: str
+    refresh_token: str | None  # None: issued by an online consent, no grant behind it
     expires_at: datetime
+    scopes: frozenset[str] = FULL_SCOPES
+    client_id: str = ""
+
+
+@dataclass
+class Authorization:
+    """What a user has consented to for one client: the scopes so far (include_granted_scopes
+    adds to them) and whether a refresh token was issued since the last revocation — Google
+    hands out a refresh token on the first offline consent only, or again with prompt=consent."""
+
+    user: str
+    client_id: str
+    scopes: set[str]
+    refresh_issued: bool = False
+
+
+@dataclass
+class ListEntry:
+    """A calendar on a user's calendar list, with the user's access role to it."""
+
+    access_role: str  # owner, writer, reader, freeBusyReader
+    selected: bool = True
 
 
 @dataclass

@@ -149,7 +149,7 @@ def freebusy(
     for item in items:
         requested = str(item.get("id", ""))
         cal = state.calendars.get(state.resolve_calendar_id(user, requested))
-        if cal is None or cal.owner != user or cal.unreadable:
+        if cal is None or state.role_of(user, cal.id) is None or cal.unreadable:
             # Inside a 200, with an empty busy list: reading this as "free" is the trap.
             calendars[requested] = {
                 "errors": [{"domain": "global", "reason": "notFound"}],

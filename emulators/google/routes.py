@@ -15,15 +15,24 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from http import HTTPStatus
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from emulators.google import batch
+from emulators.google import batch, scopes
 from emulators.google.entities import ApiError, JsonDict
 from emulators.google.listing import freebusy, list_events
+from emulators.google.oauth import OAUTH_PATHS, GoogleOAuth
+from emulators.google.replies import (
+    error_reply,
+    fault_reply,
+    json_reply,
+    reason_phrase,
+    seconds,
+)
+from emulators.google.settings import EmulatorSettings, FailRule, LostResponse
 from emulators.google.state import CalendarState
+from emulators.serving import Reply
 
 WRITE_OPERATIONS = (
     "calendars.insert",
@@ -32,19 +41,6 @@ WRITE_OPERATIONS = (
     "events.update",
     "events.delete",
 )
-_DEFAULT_REASONS = {
-    400: "badRequest",
-    401: "authError",
-    403: "rateLimitExceeded",
-    404: "notFound",
-    409: "duplicate",
-    410: "deleted",
-    412: "conditionNotMet",
-    429: "rateLimitExceeded",
-    500: "backendError",
-    502: "backendError",
-    503: "backendError",
-}
 _CAL = r"^/calendar/v3/calendars/([^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/calendar/v3/users/me/calendarList$"), "calendarList.list"),
@@ -59,63 +55,6 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/calendar/v3/freeBusy$"), "freebusy.query"),
 ]
 BATCH_PATH = "/batch/calendar/v3"
-TOKEN_PATH = "/token"
-
-
-@dataclass
-class EmulatorSettings:
-    """Knobs of the emulator. All can be changed at run time through `admin.configure`."""
-
-    rate_limit_per_minute: int = 600  # per user, batch parts included; 0 disables
-    rate_limit_status: int = 403  # 403 userRateLimitExceeded, or 429 rateLimitExceeded
-    rate_limit_retry_after: float | None = None
-    error_rate: float = 0.0  # share of Calendar calls answered with a random 500/503
-    seed: int = 0
-    latency: float = 0.0  # seconds added before every non-admin HTTP request
-    access_token_ttl: int = 3600
-    default_page_size: int = 250
-    max_page_size: int = 2500
-    freebusy_max_calendars: int = 50
-    freebusy_max_days: int = 90
-    batch_max_parts: int = 1000
-    default_user: str = "student@example.com"
-    default_time_zone: str = "UTC"
-    client_id: str = "studyplanner-emulator.apps.googleusercontent.com"
-    client_secret: str = "emulator-client-secret"
-    default_refresh_token: str = "1//emulator-refresh-token"
-
-
-@dataclass
-class FailRule:
-    """Answer the next `remaining` matching calls with `status` (a scripted outage)."""
-
-    remaining: int
-    status: int
-    method: str | None = None
-    path: re.Pattern[str] | None = None
-    reason: str | None = None
-    retry_after: float | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method.upper():
-            return False
-        return self.path is None or self.path.search(path) is not None
-
-
-@dataclass
-class LostResponse:
-    """The next request carrying an event insert is applied, then its answer never arrives."""
-
-    mode: str  # "timeout": hold the connection `hold_seconds`, then close; "drop": close at once
-    hold_seconds: float
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json; charset=UTF-8"
 
 
 @dataclass
@@ -141,6 +80,7 @@ class Dispatcher:
         self.state.add_grant(
             settings.default_user, settings.client_id, settings.default_refresh_token
         )
+        self.oauth = GoogleOAuth(self.state, settings)
 
     # ---- entry point ---------------------------------------------------------------------------
 
@@ -154,9 +94,11 @@ class Dispatcher:
         with self.lock:
             self.counters["http"] += 1
             call = _Call()
-            if path == TOKEN_PATH:
-                self.counters["token"] += 1
-                reply = self._scripted_fault(method, path) or self._token(method, body)
+            if path in OAUTH_PATHS:
+                self.counters[OAUTH_PATHS[path]] += 1
+                reply = self._scripted_fault(method, path) or self.oauth.handle(
+                    method, path, url.query, headers, body
+                )
             elif path == BATCH_PATH:
                 self.counters["batch"] += 1
                 reply = self._scripted_fault(method, path) or self._batch(
@@ -185,10 +127,14 @@ class Dispatcher:
         if fault is not None:
             return fault
         try:
-            user = self.state.user_for_bearer(headers.get("authorization") or outer_authorization)
+            access = self.state.access_for_bearer(
+                headers.get("authorization") or outer_authorization
+            )
+            user = access.user
             self._check_rate_limit(user)
             if operation == "unknown":
                 raise ApiError(404, "notFound", "Not Found")
+            scopes.check(operation, access.scopes)
             payload = _json_body(body) if method in ("POST", "PATCH", "PUT") else {}
             result = self._operate(operation, user, groups, parse_qs(query), payload, headers)
         except ApiError as err:
@@ -279,38 +225,11 @@ class Dispatcher:
             answers.append((part.content_id, reply))
         boundary, payload = batch.render_response(
             [
-                (cid, r.status, _reason_phrase(r.status), r.headers, r.content_type, r.body)
+                (cid, r.status, reason_phrase(r.status), r.headers, r.content_type, r.body)
                 for cid, r in answers
             ]
         )
         return Reply(200, payload, content_type=f"multipart/mixed; boundary={boundary}")
-
-    # ---- OAuth token endpoint --------------------------------------------------------------------
-
-    def _token(self, method: str, body: bytes) -> Reply:
-        if method != "POST":
-            return _oauth_error(405, "invalid_request", "POST only")
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        if form.get("grant_type") != "refresh_token":
-            return _oauth_error(400, "unsupported_grant_type", "Only refresh_token is supported.")
-        if (
-            form.get("client_id") != self.settings.client_id
-            or form.get("client_secret") != self.settings.client_secret
-        ):
-            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
-        grant = self.state.grants.get(form.get("refresh_token", ""))
-        if grant is None or grant.revoked:
-            return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
-        access = self.state.issue_access_token(grant, self.settings.access_token_ttl)
-        return json_reply(
-            200,
-            {
-                "access_token": access.token,
-                "expires_in": self.settings.access_token_ttl,
-                "scope": "https://www.googleapis.com/auth/calendar",
-                "token_type": "Bearer",
-            },
-        )
 
     # ---- faults and limits -----------------------------------------------------------------------
 
@@ -320,7 +239,9 @@ class Dispatcher:
                 rule.remaining -= 1
                 self.fail_rules = [r for r in self.fail_rules if r.remaining > 0]
                 self.counters["injected"] += 1
-                return _fault_reply(rule.status, rule.reason, rule.retry_after, path)
+                return fault_reply(
+                    rule.status, rule.reason, rule.retry_after, oauth=path in OAUTH_PATHS
+                )
         return None
 
     def _random_fault(self) -> Reply | None:
@@ -328,7 +249,7 @@ class Dispatcher:
         if rate <= 0 or self.rng.random() >= rate:
             return None
         self.counters["injected"] += 1
-        return _fault_reply(self.rng.choice((500, 503)), None, None, "")
+        return fault_reply(self.rng.choice((500, 503)), None, None)
 
     def _check_rate_limit(self, user: str) -> None:
         limit = self.settings.rate_limit_per_minute
@@ -342,7 +263,7 @@ class Dispatcher:
             self.counters["rate_limited"] += 1
             headers = {}
             if self.settings.rate_limit_retry_after is not None:
-                headers["Retry-After"] = _seconds(self.settings.rate_limit_retry_after)
+                headers["Retry-After"] = seconds(self.settings.rate_limit_retry_after)
             if self.settings.rate_limit_status == 429:
                 raise ApiError(429, "rateLimitExceeded", "Rate Limit Exceeded", headers=headers)
             raise ApiError(
@@ -355,40 +276,6 @@ class Dispatcher:
 
     def settings_dict(self) -> dict[str, Any]:
         return asdict(self.settings)
-
-
-# ---- replies ----------------------------------------------------------------------------------
-
-
-def json_reply(status: int, payload: object, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(payload).encode("utf-8"), dict(headers or {}))
-
-
-def error_reply(err: ApiError) -> Reply:
-    payload = {
-        "error": {
-            "code": err.status,
-            "message": err.message,
-            "errors": [{"domain": err.domain, "reason": err.reason, "message": err.message}],
-        }
-    }
-    return json_reply(err.status, payload, err.headers)
-
-
-def _fault_reply(status: int, reason: str | None, retry_after: float | None, path: str) -> Reply:
-    headers = {"Retry-After": _seconds(retry_after)} if retry_after is not None else {}
-    if path == TOKEN_PATH:
-        # The token endpoint speaks OAuth's error shape, not Calendar's.
-        oauth = _oauth_error(status, reason or "temporarily_unavailable", "Injected fault")
-        oauth.headers.update(headers)
-        return oauth
-    why = reason or _DEFAULT_REASONS.get(status, "backendError")
-    message = "Rate Limit Exceeded" if "RateLimit" in why or why == "rateLimitExceeded" else why
-    return error_reply(ApiError(status, why, message, headers=headers))
-
-
-def _oauth_error(status: int, error: str, description: str) -> Reply:
-    return json_reply(status, {"error": error, "error_description": description})
 
 
 def _route(method: str, path: str) -> tuple[str, tuple[str, ...]]:
@@ -409,14 +296,3 @@ def _json_body(body: bytes) -> JsonDict:
     if not isinstance(parsed, dict):
         raise ApiError(400, "parseError", "Parse Error")
     return parsed
-
-
-def _reason_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"

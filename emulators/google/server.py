@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from emulators.google.admin import HTTP_ACTIONS, AdminError, EmulatorAdmin
-from emulators.google.routes import Dispatcher, EmulatorSettings, Reply, json_reply
-from emulators.serving import QuietThreadingHTTPServer, RunningServer
+from emulators.google.replies import json_reply
+from emulators.google.routes import Dispatcher
+from emulators.google.settings import EmulatorSettings
+from emulators.serving import QuietThreadingHTTPServer, Reply, RunningServer, write_reply
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_admin/"
@@ -75,14 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        if reply.content_type:
-            self.send_header("Content-Type", reply.content_type)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        write_reply(self, reply)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("google emulator: " + format, *args)
@@ -122,7 +117,7 @@ def _jsonable(value: Any) -> Any:
 class GoogleEmulator(RunningServer):
     """A running emulator. `base_url` is what the adapter's settings point at:
     API endpoint `base_url + "/calendar/v3/"`, batch `base_url + "/batch/calendar/v3"`,
-    token URI `base_url + "/token"`."""
+    token URI `base_url + "/token"`, consent page `auth_uri`, revocation `revoke_uri`."""
 
     def __init__(self, server: _Server, thread: threading.Thread) -> None:
         self._server = server
@@ -134,6 +129,8 @@ class GoogleEmulator(RunningServer):
         self.api_endpoint = self.base_url + "/calendar/v3/"
         self.batch_uri = self.base_url + "/batch/calendar/v3"
         self.token_uri = self.base_url + "/token"
+        self.auth_uri = self.base_url + "/o/oauth2/auth"
+        self.revoke_uri = self.base_url + "/revoke"
         self.admin: EmulatorAdmin = server.admin
         self.settings: EmulatorSettings = server.dispatcher.settings
 
@@ -168,6 +165,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, **settings: Any) -> None:
     print(f"Google Calendar emulator on {base}")
     print(f"  STUDYPLANNER_GOOGLE_API_ENDPOINT={base}/calendar/v3/")
     print(f"  STUDYPLANNER_GOOGLE_TOKEN_URI={base}/token")
+    print(f"  OAuth consent page {base}/o/oauth2/auth")
     print(f"  user {grant['email']}  client_id {grant['client_id']}")
     print(f"  admin: GET {base}/_admin/state, POST {base}/_admin/<action>", flush=True)
     try:

@@ -1,8 +1,8 @@
 """In-memory Google Calendar: users, grants, calendars, events, sync tokens.
 
-Everything here runs under the emulator's lock (see `dispatch.py`). Operations raise `ApiError`
+Everything here runs under the emulator's lock (see `routes.py`). Operations raise `ApiError`
 with Google's status, reason and message; the dispatcher turns it into Google's error JSON.
-The semantics follow Calendar v3 as documented in ../../../../shared/API-FACTS.md, including the
+The semantics follow Calendar v3 as documented in ../../../shared/API-FACTS.md, including the
 surprising parts: a deleted event keeps its id forever (insert → 409), incremental lists return
 cancelled tombstones with little more than the id, PUT drops every omitted field.
 """
@@ -17,15 +17,19 @@ from datetime import datetime, timedelta
 
 from emulators.google.entities import (
     EVENT_ID_RE,
+    FULL_SCOPES,
     MAX_PAGE_CURSORS,
     MAX_SYNC_TOKENS,
     REPLACED_ON_PATCH,
+    ROLE_RANK,
     WRITABLE_EVENT_FIELDS,
     AccessToken,
     ApiError,
+    Authorization,
     Calendar,
     Grant,
     JsonDict,
+    ListEntry,
     PageCursor,
     StoredEvent,
     SyncToken,
@@ -51,6 +55,11 @@ class CalendarState:
     events: dict[str, dict[str, StoredEvent]] = field(default_factory=dict)
     sync_tokens: dict[str, SyncToken] = field(default_factory=dict)
     page_cursors: dict[str, PageCursor] = field(default_factory=dict)
+    # user -> calendar id -> the user's entry (owned calendars and the ones shared with them)
+    calendar_lists: dict[str, dict[str, ListEntry]] = field(default_factory=dict)
+    authorizations: dict[tuple[str, str], Authorization] = field(default_factory=dict)
+    # Called with a calendar id after every change to its events (push notifications).
+    on_change: Callable[[str], None] | None = None
     seq: int = 0
 
     # ---- identity ----------------------------------------------------------------------------
@@ -69,33 +78,63 @@ class CalendarState:
             primary=True,
         )
         self.events[email] = {}
+        self.calendar_lists[email] = {email: ListEntry("owner")}
 
-    def add_grant(self, user: str, client_id: str, refresh_token: str | None = None) -> Grant:
+    def add_grant(
+        self,
+        user: str,
+        client_id: str,
+        refresh_token: str | None = None,
+        scopes: frozenset[str] = FULL_SCOPES,
+    ) -> Grant:
         token = refresh_token or "1//" + secrets.token_urlsafe(24)
-        grant = Grant(refresh_token=token, user=user, client_id=client_id)
+        grant = Grant(refresh_token=token, user=user, client_id=client_id, scopes=scopes)
         self.grants[token] = grant
+        consent = self.authorizations.setdefault(
+            (user, client_id), Authorization(user, client_id, set())
+        )
+        consent.scopes |= scopes
+        consent.refresh_issued = True
         return grant
 
     def issue_access_token(self, grant: Grant, ttl_seconds: int) -> AccessToken:
+        return self.issue_bare_access_token(
+            grant.user, grant.client_id, grant.scopes, ttl_seconds, grant.refresh_token
+        )
+
+    def issue_bare_access_token(
+        self,
+        user: str,
+        client_id: str,
+        scopes: frozenset[str],
+        ttl_seconds: int,
+        refresh_token: str | None = None,
+    ) -> AccessToken:
         access = AccessToken(
             token="ya29." + secrets.token_urlsafe(24),
-            user=grant.user,
-            refresh_token=grant.refresh_token,
+            user=user,
+            refresh_token=refresh_token,
             expires_at=self.now() + timedelta(seconds=ttl_seconds),
+            scopes=scopes,
+            client_id=client_id,
         )
         self.access_tokens[access.token] = access
         return access
 
-    def user_for_bearer(self, authorization: str | None) -> str:
+    def access_for_bearer(self, authorization: str | None) -> AccessToken:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise _auth_error("Login Required.", reason="required")
         access = self.access_tokens.get(authorization[7:].strip())
         if access is None or access.expires_at <= self.now():
             raise _auth_error("Request had invalid authentication credentials.")
-        grant = self.grants.get(access.refresh_token)
-        if grant is None or grant.revoked:
-            raise _auth_error("Request had invalid authentication credentials.")
-        return access.user
+        if access.refresh_token is not None:
+            grant = self.grants.get(access.refresh_token)
+            if grant is None or grant.revoked:
+                raise _auth_error("Request had invalid authentication credentials.")
+        return access
+
+    def user_for_bearer(self, authorization: str | None) -> str:
+        return self.access_for_bearer(authorization).user
 
     def revoke(self, grant: Grant) -> None:
         grant.revoked = True
@@ -104,15 +143,38 @@ class CalendarState:
         ]:
             del self.access_tokens[token]
 
+    def revoke_consent(self, user: str, client_id: str) -> int:
+        """The user removes the app's access: every grant and token of that client dies, and
+        the next consent counts as a first one again (a new refresh token)."""
+        grants = [g for g in self.grants.values() if g.user == user and g.client_id == client_id]
+        for grant in grants:
+            self.revoke(grant)
+        for token in [
+            t for t, a in self.access_tokens.items() if a.user == user and a.client_id == client_id
+        ]:
+            del self.access_tokens[token]
+        self.authorizations.pop((user, client_id), None)
+        return len(grants)
+
     # ---- calendars ---------------------------------------------------------------------------
 
     def resolve_calendar_id(self, user: str, calendar_id: str) -> str:
         return user if calendar_id == "primary" else calendar_id
 
-    def calendar_for(self, user: str, calendar_id: str) -> Calendar:
+    def role_of(self, user: str, calendar_id: str) -> str | None:
+        entry = self.calendar_lists.get(user, {}).get(calendar_id)
+        return entry.access_role if entry is not None and calendar_id in self.calendars else None
+
+    def calendar_for(self, user: str, calendar_id: str, need: str = "reader") -> Calendar:
+        """The calendar if the user may `need` it: 404 without access, 403 with too little."""
         cal = self.calendars.get(self.resolve_calendar_id(user, calendar_id))
-        if cal is None or cal.owner != user:
+        role = None if cal is None else self.role_of(user, cal.id)
+        if cal is None or role is None:
             raise ApiError(404, "notFound", "Not Found")
+        if ROLE_RANK[role] < ROLE_RANK[need]:
+            raise ApiError(
+                403, "requiredAccessLevel", f"You need to have {need} access to this calendar."
+            )
         return cal
 
     def insert_calendar(self, user: str, body: JsonDict) -> JsonDict:
@@ -131,11 +193,14 @@ class CalendarState:
             etag=self._next_etag(),
         )
         self.events[cal_id] = {}
+        self.calendar_lists.setdefault(user, {})[cal_id] = ListEntry("owner")
         return self.calendar_resource(self.calendars[cal_id])
 
     def delete_calendar(self, calendar_id: str) -> None:
         self.calendars.pop(calendar_id, None)
         self.events.pop(calendar_id, None)
+        for entries in self.calendar_lists.values():
+            entries.pop(calendar_id, None)
         for token in [t for t, s in self.sync_tokens.items() if s.calendar_id == calendar_id]:
             del self.sync_tokens[token]
 
@@ -151,21 +216,28 @@ class CalendarState:
             resource["description"] = cal.description
         return resource
 
-    def calendar_list_entry(self, cal: Calendar) -> JsonDict:
+    def calendar_list_entry(self, cal: Calendar, listed: ListEntry) -> JsonDict:
         entry = self.calendar_resource(cal)
-        entry.update(kind="calendar#calendarListEntry", accessRole="owner")
-        if cal.primary:
+        entry.update(kind="calendar#calendarListEntry", accessRole=listed.access_role)
+        # Like Google, false booleans are left out: `selected` and `primary` appear when true.
+        if listed.selected:
+            entry["selected"] = True
+        if cal.primary and listed.access_role == "owner":
             entry["primary"] = True
         return entry
 
     def list_calendars(self, user: str) -> list[JsonDict]:
-        owned = [c for c in self.calendars.values() if c.owner == user]
-        return [self.calendar_list_entry(c) for c in sorted(owned, key=lambda c: c.id)]
+        entries = self.calendar_lists.get(user, {})
+        return [
+            self.calendar_list_entry(self.calendars[cal_id], entries[cal_id])
+            for cal_id in sorted(entries)
+            if cal_id in self.calendars
+        ]
 
     # ---- events: writes ----------------------------------------------------------------------
 
     def insert_event(self, user: str, calendar_id: str, body: JsonDict) -> JsonDict:
-        cal = self.calendar_for(user, calendar_id)
+        cal = self.calendar_for(user, calendar_id, "writer")
         events = self.events[cal.id]
         event_id = body.get("id")
         if event_id is None:
@@ -256,7 +328,7 @@ class CalendarState:
     def _writable_event(
         self, user: str, calendar_id: str, event_id: str, if_match: str | None
     ) -> tuple[Calendar, StoredEvent]:
-        cal = self.calendar_for(user, calendar_id)
+        cal = self.calendar_for(user, calendar_id, "writer")
         stored = self.events[cal.id].get(event_id)
         if stored is None:
             raise ApiError(404, "notFound", "Not Found")
@@ -271,6 +343,8 @@ class CalendarState:
         stored.resource["updated"] = _rfc3339(self.now())
         if bump_sequence:
             stored.resource["sequence"] = int(stored.resource.get("sequence", 0)) + 1
+        if self.on_change is not None:
+            self.on_change(stored.calendar_id)
 
     def _validate_and_normalise(self, cal: Calendar, resource: JsonDict) -> None:
         if "start" not in resource:
