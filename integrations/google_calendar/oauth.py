@@ -8,6 +8,7 @@ Nothing here logs or raises a token: errors carry the OAuth error code and a des
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Sequence
@@ -22,6 +23,10 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from requests import RequestException
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# requests-oauthlib logs the whole token answer at DEBUG ("Obtained token {...}"), and oauthlib
+# logs request bodies: held at WARNING so a debug log level never writes a token down.
+for _noisy in ("requests_oauthlib", "oauthlib"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ def consent_url(
 ) -> str:
     """The consent page URL; its code challenge is the S256 hash of `code_verifier`, which the
     caller keeps server side for the exchange."""
+    _allow_loopback_http(client.auth_uri)
     flow = Flow.from_client_config(
         client.config(redirect_uri),
         scopes=list(scopes),

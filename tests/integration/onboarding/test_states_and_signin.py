@@ -31,7 +31,9 @@ def settings(tmp_path: Path) -> Settings:
 def student(session: Session) -> User:
     email = f"s{uuid.uuid4().hex[:8]}@example.edu"
     data = UserIn.model_validate({"email": email, "full_name": "Ada", "timezone": "UTC"})
-    return upsert_user(session, data)
+    user = session.get(User, upsert_user(session, data).id)
+    assert user is not None
+    return user
 
 
 def started(session: Session, settings: Settings, user: User, provider: str = "google") -> str:
