@@ -269,6 +269,55 @@ class EmulatorAdmin:
                 raise AdminError("that calendar is not on the user's list")
             entry[calendar_id].selected = bool(selected)
 
+    def set_calendar_unreadable(self, calendar_id: str, unreadable: bool = True) -> None:
+        """freeBusy then reports this calendar with errors[notFound] inside a 200."""
+        with self._d.lock:
+            cal = self._d.state.calendars.get(calendar_id)
+            if cal is None:
+                raise AdminError("no such calendar")
+            cal.unreadable = unreadable
+
+    def add_busy_event(
+        self, calendar_id: str, start: TimeLike, end: TimeLike, summary: str = "Busy"
+    ) -> str:
+        with self._d.lock:
+            owner = self._owner(calendar_id)
+            body = {"summary": summary, "start": _event_time(start), "end": _event_time(end)}
+            created = self._call(lambda: self._d.state.insert_event(owner, calendar_id, body))
+            return str(created["id"])
+
+    def move_event(
+        self, calendar_id: str, event_id: str, start: TimeLike, end: TimeLike
+    ) -> JsonDict:
+        """The user drags (and maybe resizes) the event in the Calendar UI."""
+        return self._user_patch(
+            calendar_id, event_id, {"start": _event_time(start), "end": _event_time(end)}
+        )
+
+    def resize_event(self, calendar_id: str, event_id: str, end: TimeLike) -> JsonDict:
+        return self._user_patch(calendar_id, event_id, {"end": _event_time(end)})
+
+    def rename_event(
+        self,
+        calendar_id: str,
+        event_id: str,
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> JsonDict:
+        patch: JsonDict = {}
+        if summary is not None:
+            patch["summary"] = summary
+        if description is not None:
+            patch["description"] = description
+        return self._user_patch(calendar_id, event_id, patch)
+
+    def delete_event(self, calendar_id: str, event_id: str) -> JsonDict:
+        """The user deletes the event: it becomes a cancelled tombstone, its id stays taken."""
+        with self._d.lock:
+            owner = self._owner(calendar_id)
+            self._call(lambda: self._d.state.delete_event(owner, calendar_id, event_id, None))
+            return dict(self._events_of(calendar_id)[event_id].resource)
+
     # ---- helpers ---------------------------------------------------------------------------------
 
     def _user_patch(self, calendar_id: str, event_id: str, patch: JsonDict) -> JsonDict:

@@ -225,6 +225,18 @@ class NotionAdmin:
     def clear_faults(self) -> None:
         self._call("POST", "faults/clear")
 
+    # ------------------------------------------------------------------------ OAuth
+
+    def set_oauth_template(self, properties: Json, *, title: str = "Study plan") -> None:
+        """The developer's template: consent may duplicate it into the workspace (a new
+        database with `properties`, its id the token answer's `duplicated_template_id`)."""
+        self._call("POST", "oauth/template", {"title": title, "properties": properties})
+
+    def oauth_grants(self) -> list[Json]:
+        """Every OAuth consent so far: bot_id, email, shared database ids, revoked."""
+        result: list[Json] = self._call("GET", "oauth/grants")
+        return result
+
     # ------------------------------------------------------------------------ observing
 
     def state(self) -> Json:

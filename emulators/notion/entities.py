@@ -13,6 +13,9 @@ class Token:
     token: str
     bot_id: str
     revoked: bool = False
+    # None: an internal integration's secret (every database shared with the integration);
+    # a set: an OAuth token, which sees only the databases the user picked at consent.
+    scope: frozenset[str] | None = None
 
 
 @dataclass

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from emulators.notion.common import (
     _DEFAULT_ANNOTATIONS,
     MAX_ARRAY_ITEMS,
+    MAX_PAGE_SIZE,
     MAX_TEXT_CHARS,
     Json,
+    normalize_id,
     parse_instant,
     validation_error,
 )
@@ -274,3 +276,40 @@ def _sort_key(value: Json | None) -> tuple[int, str]:
     if isinstance(inner, dict):
         return (0, str(inner.get("name", inner.get("start", ""))))
     return (0, f"{inner:020.6f}" if isinstance(inner, int | float) else str(inner))
+
+
+def query_pages(
+    ds: DataSource, pages: Iterable[Page], body: Json, render: Callable[[Page], Json]
+) -> Json:
+    """POST /v1/data_sources/{id}/query over `pages`: filter, sort, then one page of results."""
+    page_size = body.get("page_size", MAX_PAGE_SIZE)
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+        raise validation_error("body.page_size should be a positive integer")
+    if page_size > MAX_PAGE_SIZE:
+        raise validation_error(
+            f"body.page_size should be ≤ `{MAX_PAGE_SIZE}`, instead was `{page_size}`."
+        )
+    include_trashed = body.get("in_trash") is True
+    predicate = compile_filter(ds, body.get("filter"))
+    candidates = [
+        p for p in pages if p.data_source_id == ds.id and (include_trashed or not p.in_trash)
+    ]
+    matched = [p for p in candidates if predicate(p)]
+    matched = sort_pages(ds, matched, body.get("sorts"))
+    start = 0
+    cursor = body.get("start_cursor")
+    if cursor is not None:
+        ids = [p.id for p in matched]
+        if not isinstance(cursor, str) or normalize_id(cursor) not in ids:
+            raise validation_error("body.start_cursor should be a valid cursor")
+        start = ids.index(normalize_id(cursor))
+    chunk = matched[start : start + page_size]
+    has_more = start + page_size < len(matched)
+    return {
+        "object": "list",
+        "results": [render(p) for p in chunk],
+        "next_cursor": matched[start + page_size].id if has_more else None,
+        "has_more": has_more,
+        "type": "page_or_data_source",
+        "page_or_data_source": {},
+    }

@@ -19,8 +19,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from emulators.notion.common import ApiError, Json, normalize_id, parse_instant
+from emulators.notion.entities import Token
+from emulators.notion.oauth import OAUTH_PREFIX
 from emulators.notion.runtime import EmulatorRuntime, EmulatorSettings, FaultRule, LostCreate
 from emulators.notion.state import Workspace
+from emulators.serving import write_reply
 
 if TYPE_CHECKING:
     from emulators.notion.server import _NotionHTTPServer
@@ -121,6 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("/_admin/"):
                 self._admin(method, path)
+            elif path.startswith(OAUTH_PREFIX):
+                self._oauth(method, path)
             else:
                 self._api(method, path)
         except ApiError as err:
@@ -215,30 +220,43 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "validation_error", "body should be an object")
             if kind == "POST /v1/pages":
                 return self._create_page(body, token)
-            result = self._call(kind, object_id, body, token.bot_id)
+            result = self._call(kind, object_id, body, token)
             self._send_json(200, {**result, "request_id": str(uuid.uuid4())})
             return 200
         except ApiError as err:
             self._send_json(err.status, error_body(err.status, err.code, err.message))
             return err.status
 
-    def _call(self, kind: str, object_id: str, body: Json, editor_id: str) -> Json:
+    def _call(self, kind: str, object_id: str, body: Json, token: Token) -> Json:
         ws = self.server.runtime.workspace
         if kind == "GET /v1/databases/{id}":
-            return ws.retrieve_database(object_id)
+            return ws.retrieve_database(object_id, token)
         if kind == "GET /v1/data_sources/{id}":
-            return ws.retrieve_data_source(object_id)
+            return ws.retrieve_data_source(object_id, token)
         if kind == "PATCH /v1/data_sources/{id}":
-            return ws.update_data_source(object_id, body)
+            return ws.update_data_source(object_id, body, viewer=token)
         if kind == QUERY_KIND:
-            return ws.query(object_id, body)
+            return ws.query(object_id, body, token)
         if kind == "GET /v1/pages/{id}":
-            return ws.retrieve_page(object_id)
+            return ws.retrieve_page(object_id, token)
         if kind == "PATCH /v1/pages/{id}":
-            return ws.update_page(object_id, body, editor_id)
+            return ws.update_page(object_id, body, token.bot_id, token)
         raise ApiError(400, "invalid_request_url", "Invalid request URL.")
 
-    def _create_page(self, body: Json, token: Any) -> int:
+    def _oauth(self, method: str, path: str) -> None:
+        runtime = self.server.runtime
+        kind = f"{method} {path}"
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = self.server.oauth.handle(method, path, query, headers, raw)
+        with runtime.workspace.lock:
+            runtime.requests[kind] += 1
+            runtime.statuses[f"{kind} {reply.status}"] += 1
+        write_reply(self, reply)
+
+    def _create_page(self, body: Json, token: Token) -> int:
         runtime = self.server.runtime
         page = runtime.workspace.create_page(body, token)
         with runtime.workspace.lock:
@@ -329,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
                 runtime.lost_creates.append(lost)
             return asdict(lost)
         if route == ("POST", "tokens"):
-            return {"token": ws.add_token(body.get("token"))}
+            return {"token": ws.add_token(body.get("token")).token}
         if route == ("POST", "tokens", "revoke"):
             ws.revoke_token(str(body["token"]))
             return {}
@@ -349,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return ws.update_data_source(parts[1], body, admin=True)
         if len(parts) == 3 and parts[0] == "pages" and parts[2] == "edit" and method == "POST":
             return self._admin_edit_page(parts[1], body, ws)
+        if parts and parts[0] == "oauth":
+            return self.server.oauth.admin(method, parts[1:], body)
         if route == ("POST", "clock"):
             if "now" in body:
                 ws.clock.set(parse_instant(str(body["now"]), field_name="now"))

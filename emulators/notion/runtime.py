@@ -24,6 +24,15 @@ class EmulatorSettings:
     latency_s: float = 0.0
     auto_create_select_options: bool = True
     lost_response_hold_s: float = 2.0  # how long a "lost" create holds its connection
+    # The public integration's OAuth client (oauth.py) and the workspace it connects to
+    oauth_client_id: str = "1f1e5a7e-0000-4000-8000-00000000c11e"
+    oauth_client_secret: str = "secret_emulator-oauth-client"
+    oauth_redirect_uris: list[str] = field(default_factory=list)  # none: any loopback http URI
+    auto_consent: str | None = None  # "allow" or "deny": answer every consent page at once
+    workspace_id: str = "9a5e0000-0000-4000-8000-0000000005ec"
+    workspace_name: str = "Student's Notion"
+    oauth_user_email: str = "student@example.com"
+    oauth_user_name: str = "Student"
 
 
 @dataclass

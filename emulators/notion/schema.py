@@ -14,7 +14,7 @@ from emulators.notion.common import (
     Json,
     validation_error,
 )
-from emulators.notion.entities import DataSource
+from emulators.notion.entities import DataSource, Token
 from emulators.notion.properties import (
     _property_name,
 )
@@ -25,19 +25,21 @@ class SchemaEditing:
     lock: threading.RLock
     _prop_seq: int
 
-    def _data_source(self, raw_id: str) -> DataSource:
+    def _data_source(self, raw_id: str, viewer: Token | None = None) -> DataSource:
         raise NotImplementedError
 
     def render_data_source(self, ds: DataSource) -> Json:
         raise NotImplementedError
 
-    def update_data_source(self, raw_id: str, body: Json, *, admin: bool = False) -> Json:
+    def update_data_source(
+        self, raw_id: str, body: Json, *, admin: bool = False, viewer: Token | None = None
+    ) -> Json:
         """PATCH /v1/data_sources/{id}: add, rename or remove properties; add select options.
 
         `admin=True` is the user editing in the Notion app, who may also create status options.
         """
         with self.lock:
-            ds = self._data_source(raw_id)
+            ds = self._data_source(raw_id, viewer)
             changes = body.get("properties")
             if changes is None:
                 return self.render_data_source(ds)

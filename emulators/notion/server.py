@@ -11,6 +11,7 @@ from typing import Any
 
 from emulators.notion.admin import NotionAdmin
 from emulators.notion.clock import EmulatorClock
+from emulators.notion.oauth import NotionOAuth
 from emulators.notion.routes import _Handler
 from emulators.notion.runtime import EmulatorRuntime, EmulatorSettings
 from emulators.notion.state import Workspace
@@ -26,6 +27,7 @@ class _NotionHTTPServer(QuietThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], runtime: EmulatorRuntime) -> None:
         super().__init__(address, _Handler)
         self.runtime = runtime
+        self.oauth = NotionOAuth(runtime)
 
 
 def build_server(host: str, port: int, settings: EmulatorSettings) -> _NotionHTTPServer:
@@ -58,6 +60,9 @@ class NotionEmulator(RunningServer):
         self.host = str(bound_host)
         self.port = int(bound_port)
         self.base_url = f"http://{self.host}:{self.port}"
+        self.authorize_url = self.base_url + "/v1/oauth/authorize"
+        self.token_url = self.base_url + "/v1/oauth/token"
+        self.settings = settings
         self.admin = NotionAdmin(self.base_url)
         self._thread = run_in_thread(self._server)
 

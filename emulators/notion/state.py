@@ -22,11 +22,9 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from emulators.notion.clock import EmulatorClock
 from emulators.notion.common import (
-    MAX_PAGE_SIZE,
     ApiError,
     Json,
     iso_exact,
@@ -36,21 +34,12 @@ from emulators.notion.common import (
     validation_error,
 )
 from emulators.notion.entities import Database, DataSource, Page, Token
-from emulators.notion.properties import (
-    _property_name,
-    check_array,
-    compile_filter,
-    convert_date,
-    convert_rich_text,
-    empty_value,
-    rich_text_response,
-    sort_pages,
-)
-from emulators.notion.schema import SchemaEditing
+from emulators.notion.properties import empty_value, query_pages, rich_text_response
+from emulators.notion.values import PageValues
 
 
 @dataclass
-class Workspace(SchemaEditing):
+class Workspace(PageValues):
     """All state, guarded by one lock (the server is threaded)."""
 
     clock: EmulatorClock
@@ -65,11 +54,13 @@ class Workspace(SchemaEditing):
 
     # ----------------------------------------------------------------- setup (admin) helpers
 
-    def add_token(self, token: str | None = None) -> str:
+    def add_token(self, token: str | None = None, *, scope: frozenset[str] | None = None) -> Token:
+        """An internal integration's secret (`scope` None: it sees every shared database), or a
+        public integration's OAuth token that sees only the databases in `scope`."""
         with self.lock:
             value = token or f"secret_{uuid.uuid4().hex}"
-            self.tokens[value] = Token(token=value, bot_id=str(uuid.uuid4()))
-            return value
+            self.tokens[value] = Token(token=value, bot_id=str(uuid.uuid4()), scope=scope)
+            return self.tokens[value]
 
     def revoke_token(self, token: str) -> None:
         with self.lock:
@@ -130,24 +121,30 @@ class Workspace(SchemaEditing):
 
     # --------------------------------------------------------------------------- lookups
 
-    def _database(self, raw_id: str) -> Database:
+    # `viewer` None is the admin (acting as the user in the app); a token sees a database that
+    # is shared with the integration and, for an OAuth token, was picked at consent.
+
+    def visible(self, db: Database, viewer: Token | None) -> bool:
+        return db.shared and (viewer is None or viewer.scope is None or db.id in viewer.scope)
+
+    def _database(self, raw_id: str, viewer: Token | None = None) -> Database:
         db = self.databases.get(normalize_id(raw_id))
-        if db is None or not db.shared:
+        if db is None or not self.visible(db, viewer):
             raise not_found(raw_id)
         return db
 
-    def _data_source(self, raw_id: str) -> DataSource:
+    def _data_source(self, raw_id: str, viewer: Token | None = None) -> DataSource:
         ds = self.data_sources.get(normalize_id(raw_id))
-        if ds is None or not ds.shared or not self.databases[ds.database_id].shared:
+        if ds is None or not ds.shared or not self.visible(self.databases[ds.database_id], viewer):
             raise not_found(raw_id)
         return ds
 
-    def _page(self, raw_id: str) -> Page:
+    def _page(self, raw_id: str, viewer: Token | None = None) -> Page:
         page = self.pages.get(normalize_id(raw_id))
         if page is None:
             raise not_found(raw_id)
         ds = self.data_sources[page.data_source_id]
-        if not ds.shared or not self.databases[ds.database_id].shared:
+        if not ds.shared or not self.visible(self.databases[ds.database_id], viewer):
             raise not_found(raw_id)
         return page
 
@@ -219,17 +216,17 @@ class Workspace(SchemaEditing):
 
     # --------------------------------------------------------------------------- API: reads
 
-    def retrieve_database(self, raw_id: str) -> Json:
+    def retrieve_database(self, raw_id: str, viewer: Token | None = None) -> Json:
         with self.lock:
-            return self.render_database(self._database(raw_id))
+            return self.render_database(self._database(raw_id, viewer))
 
-    def retrieve_data_source(self, raw_id: str) -> Json:
+    def retrieve_data_source(self, raw_id: str, viewer: Token | None = None) -> Json:
         with self.lock:
-            return self.render_data_source(self._data_source(raw_id))
+            return self.render_data_source(self._data_source(raw_id, viewer))
 
-    def retrieve_page(self, raw_id: str) -> Json:
+    def retrieve_page(self, raw_id: str, viewer: Token | None = None) -> Json:
         with self.lock:
-            return self.render_page(self._page(raw_id))
+            return self.render_page(self._page(raw_id, viewer))
 
     # --------------------------------------------------------------------- API: schema update
 
@@ -244,7 +241,7 @@ class Workspace(SchemaEditing):
                     "body.parent.data_source_id should be defined (API version 2025-09-03 creates "
                     "database pages under a data source)."
                 )
-            ds = self._data_source(ds_id)
+            ds = self._data_source(ds_id, token)
             values = self._validated_values(ds, body.get("properties") or {})
             now = self.clock.now()
             self._seq += 1
@@ -268,9 +265,11 @@ class Workspace(SchemaEditing):
             self.pages[page.id] = page
             return self.render_page(page)
 
-    def update_page(self, raw_id: str, body: Json, editor_id: str) -> Json:
+    def update_page(
+        self, raw_id: str, body: Json, editor_id: str, viewer: Token | None = None
+    ) -> Json:
         with self.lock:
-            page = self._page(raw_id)
+            page = self._page(raw_id, viewer)
             ds = self.data_sources[page.data_source_id]
             values = self._validated_values(ds, body.get("properties") or {})
             trash = body.get("in_trash", body.get("archived"))
@@ -292,107 +291,12 @@ class Workspace(SchemaEditing):
         for name, value in values.items():
             page.properties[name] = value
 
-    def _validated_values(self, ds: DataSource, props: Any) -> dict[str, Json]:
-        if not isinstance(props, dict):
-            raise validation_error("body.properties should be an object")
-        out: dict[str, Json] = {}
-        for key, raw in props.items():
-            name = _property_name(ds.properties, key)
-            if name is None:
-                raise validation_error(f"{key} is not a property that exists.")
-            schema = ds.properties[name]
-            kind = schema["type"]
-            if not isinstance(raw, dict) or kind not in raw:
-                raise validation_error(
-                    f'{name} is expected to be {kind}. Send {{"{kind}": …}} for this property.'
-                )
-            value = self._convert_value(
-                ds, schema, raw[kind], path=f"body.properties.{name}.{kind}"
-            )
-            out[name] = {"id": schema["id"], "type": kind, kind: value}
-        return out
-
-    def _convert_value(self, ds: DataSource, schema: Json, raw: Any, *, path: str) -> Any:
-        kind = schema["type"]
-        if kind in {"title", "rich_text"}:
-            return convert_rich_text(raw, path=path)
-        if kind == "number":
-            if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
-                raise validation_error(f"{path} should be a number or `null`")
-            return raw
-        if kind in {"select", "status"}:
-            if raw is None:
-                return None
-            return self._option(ds, schema, raw, path=path)
-        if kind == "multi_select":
-            if not isinstance(raw, list):
-                raise validation_error(f"{path} should be an array")
-            check_array(raw, path=path)
-            return [
-                self._option(ds, schema, item, path=f"{path}[{i}]") for i, item in enumerate(raw)
-            ]
-        if kind == "date":
-            return convert_date(raw, path=path)
-        raise validation_error(f"{path}: property type {kind} is not writable in this emulator")
-
-    def _option(self, ds: DataSource, schema: Json, raw: Any, *, path: str) -> Json:
-        kind = schema["type"]
-        if not isinstance(raw, dict) or not isinstance(raw.get("name") or raw.get("id"), str):
-            raise validation_error(f"{path} should be an object with a `name`")
-        for option in schema[kind]["options"]:
-            if option["name"] == raw.get("name") or option["id"] == raw.get("id"):
-                return {"id": option["id"], "name": option["name"], "color": option["color"]}
-        if kind == "status":
-            raise validation_error(
-                f'Invalid status option. Status option "{raw.get("name")}" does not exist.'
-            )
-        if not self.auto_create_select_options or "name" not in raw:
-            raise validation_error(
-                f'Invalid select option "{raw.get("name") or raw.get("id")}" for {schema["name"]}.'
-            )
-        option = self._new_option({"name": raw["name"], "color": raw.get("color", "default")})
-        schema[kind]["options"].append(option)
-        ds.last_edited_time = self.clock.now()
-        return {"id": option["id"], "name": option["name"], "color": option["color"]}
-
     # --------------------------------------------------------------------------- API: query
 
-    def query(self, raw_ds_id: str, body: Json) -> Json:
+    def query(self, raw_ds_id: str, body: Json, viewer: Token | None = None) -> Json:
         with self.lock:
-            ds = self._data_source(raw_ds_id)
-            page_size = body.get("page_size", MAX_PAGE_SIZE)
-            if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
-                raise validation_error("body.page_size should be a positive integer")
-            if page_size > MAX_PAGE_SIZE:
-                raise validation_error(
-                    f"body.page_size should be ≤ `{MAX_PAGE_SIZE}`, instead was `{page_size}`."
-                )
-            include_trashed = body.get("in_trash") is True
-            predicate = compile_filter(ds, body.get("filter"))
-            candidates = [
-                p
-                for p in self.pages.values()
-                if p.data_source_id == ds.id and (include_trashed or not p.in_trash)
-            ]
-            matched = [p for p in candidates if predicate(p)]
-            matched = sort_pages(ds, matched, body.get("sorts"))
-            start = 0
-            cursor = body.get("start_cursor")
-            if cursor is not None:
-                ids = [p.id for p in matched]
-                if not isinstance(cursor, str) or normalize_id(cursor) not in ids:
-                    raise validation_error("body.start_cursor should be a valid cursor")
-                start = ids.index(normalize_id(cursor))
-            chunk = matched[start : start + page_size]
-            has_more = start + page_size < len(matched)
-            return {
-                "object": "list",
-                "results": [self.render_page(p) for p in chunk],
-                "next_cursor": matched[start + page_size].id if has_more else None,
-                "has_more": has_more,
-                "type": "page_or_data_source",
-                "page_or_data_source": {},
-            }
+            ds = self._data_source(raw_ds_id, viewer)
+            return query_pages(ds, self.pages.values(), body, self.render_page)
 
     # --------------------------------------------------------------------------- dump
 
