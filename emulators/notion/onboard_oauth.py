@@ -138,8 +138,8 @@ class OnboardOAuth:
         with self.workspace.lock:
             for db_id in code.shared:
                 self.workspace.databases[db_id].shared = True
-        token = self.workspace.add_token(f"ntn_{secrets.token_hex(20)}")
-        bot = self.workspace.tokens[token].bot_id
+        issued = self.workspace.add_token(f"ntn_{secrets.token_hex(20)}", scope=code.shared)
+        token, bot = issued.token, issued.bot_id
         return _json(
             200,
             {
@@ -175,7 +175,9 @@ class OnboardOAuth:
                 results = [
                     self.workspace.render_data_source(ds)
                     for ds in self.workspace.data_sources.values()
-                    if ds.shared and self.workspace.databases[ds.database_id].shared
+                    if ds.shared
+                    and self.workspace.databases[ds.database_id].shared
+                    and (found.scope is None or ds.database_id in found.scope)
                 ]
         return _json(
             200,

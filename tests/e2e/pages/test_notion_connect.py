@@ -5,6 +5,8 @@ stores nothing and leaks no token."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.pages.conftest import Pages, csrf_of
@@ -51,6 +53,7 @@ def test_connect_notion_then_choose_the_database_and_disconnect(
     columns = next(ds for ds in schema if ds["id"] == source)["properties"]
     assert {"Scheduled", "Due", "Task ID", "Minutes"} <= set(columns)  # added for the student
     token = row.notion_access_token
+    assert token is not None
     urls = " ".join(trip.urls)
     assert_no_secret_leaked({token}, captured_logs.text, urls, error_rows_text(pages))
     connections = browser.get("/connections")
@@ -59,7 +62,8 @@ def test_connect_notion_then_choose_the_database_and_disconnect(
     row = integration_row(pages, student)
     assert row is not None and row.notion_access_token is None and not row.notion_enabled
     # The emulator's workspace holds every token it issued, revoked ones marked.
-    assert pages.notion._server.runtime.workspace.tokens[token].revoked
+    server: Any = pages.notion._server
+    assert server.runtime.workspace.tokens[token].revoked
 
 
 def test_denied_or_replayed_notion_consent_stores_nothing(pages: Pages) -> None:
