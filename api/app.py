@@ -18,6 +18,7 @@ from api.auth import TokenVerifier
 from api.deps import ApiContext
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.pages import install_pages
 from api.ratelimit import build_rate_limiter
 from api.routes import ROUTERS
 from db.session import make_engine, session_factory
@@ -78,6 +79,7 @@ def create_api(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_pages(app)
     return app
 
 

@@ -148,6 +148,41 @@ class Settings(BaseSettings):
     api_rate_window_s: int = Field(
         default=60, ge=1, description="Length of the rate-limit window (seconds)."
     )
+    # --- the student's pages and the OAuth flows (api/pages) ---
+    public_base_url: str | None = Field(
+        default=None,
+        description="The API's public URL (https://plan.example.edu): the students' pages and "
+        "the OAuth redirect URIs are built from it (default: the URL each request came in on), "
+        "and webhooks arrive at <url>/v1/webhooks/google and <url>/v1/webhooks/notion.",
+    )
+    google_auth_uri: str = Field(
+        default="https://accounts.google.com/o/oauth2/auth",
+        description="Google's consent page (the emulator's /o/oauth2/auth in tests).",
+    )
+    google_revoke_uri: str = Field(
+        default="https://oauth2.googleapis.com/revoke",
+        description="Where a disconnect revokes the Google grant.",
+    )
+    notion_client_id: str | None = Field(
+        default=None, description="OAuth client id of the Notion public integration."
+    )
+    notion_client_secret: SecretStr | None = Field(
+        default=None, description="OAuth client secret of the Notion public integration."
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs OAuth states and CSRF tokens (at least 32 characters). "
+        "Default: derived from the API's JWT secret.",
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="How long a browser stays signed in."
+    )
+    web_invite_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a sign-in link stays valid."
+    )
+    oauth_state_minutes: int = Field(
+        default=10, ge=1, le=60, description="How long a student may take on a consent page."
+    )
     api_health_cache_s: float = Field(
         default=2.0, ge=0, description="How long /v1/health reuses its last result (seconds)."
     )
@@ -156,11 +191,6 @@ class Settings(BaseSettings):
         default=False,
         description="Real-time sync: Google push channels and Notion webhooks (polling stays "
         "as the safety net). Needs public_base_url.",
-    )
-    public_base_url: str | None = Field(
-        default=None,
-        description="Public HTTPS base URL of the API; webhooks are received at "
-        "<url>/v1/webhooks/google and <url>/v1/webhooks/notion.",
     )
     push_debounce_s: float = Field(
         default=5.0,
@@ -225,6 +255,9 @@ class Settings(BaseSettings):
         "api_jwt_secret",
         "api_jwks_url",
         "public_base_url",
+        "notion_client_id",
+        "notion_client_secret",
+        "web_secret",
         mode="before",
     )
     @classmethod
@@ -295,6 +328,18 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("STUDYPLANNER_API_JWT_SECRET must be at least 32 characters")
         return secret
+
+    def web_secret_value(self) -> bytes:
+        """The key of state signatures and CSRF tokens: configured, or derived from the JWT
+        secret (so one setting is enough on the embedded default)."""
+        import hashlib
+
+        if self.web_secret is not None:
+            secret = self.web_secret.get_secret_value()
+            if len(secret) < 32:
+                raise ValueError("STUDYPLANNER_WEB_SECRET must be at least 32 characters")
+            return secret.encode()
+        return hashlib.sha256(b"studyplanner-web:" + self.api_jwt_secret_value().encode()).digest()
 
 
 def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:

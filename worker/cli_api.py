@@ -86,5 +86,31 @@ def token(
     print(minted)
 
 
+@api_app.command("invite")
+def invite(
+    user: Annotated[str, typer.Option("--user", "-u", help="The student's email or id.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the pages are served (default: STUDYPLANNER_PUBLIC_BASE_URL)."),
+    ] = None,
+) -> None:
+    """Print a one-time sign-in link to the student's pages (valid
+    STUDYPLANNER_WEB_INVITE_MINUTES minutes, usable once)."""
+    from datetime import UTC, datetime
+
+    from services import catalog
+    from services.onboarding.signin import create_invite, invite_url
+    from services.settings import get_settings
+    from worker.cli_common import err_console, unit_of_work
+
+    settings = get_settings()
+    with unit_of_work() as session:
+        student = catalog.find_user(session, user)
+        token = create_invite(session, settings, student, now=datetime.now(UTC))
+    print(invite_url(settings, token, base_url))
+    minutes = settings.web_invite_minutes
+    err_console.print(f"[dim]usable once, for {minutes} minutes; it signs in as {student.email}[/]")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(api_app, name="api")

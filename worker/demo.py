@@ -280,7 +280,11 @@ def run_demo(
         console.print(f"done in {time.monotonic() - started:.0f}s")
         next_steps(world, console, email=DEMO_EMAIL, name=DEMO_NAME, keep_running=keep_running)
         if keep_running:
+            from worker.demo_web import serve_pages
+
+            stop_pages = serve_pages(world, console)
             _wait_for_interrupt(proc)
+            stop_pages()
     finally:
         _stop(world, proc)
     return True

@@ -41,6 +41,7 @@ from db.models.plan import (
     TaskEventArchive,
 )
 from db.models.realtime import NotionWebhookEvent, PushChannel, SyncRequest, WebhookSecret
+from db.models.web import OAuthState, SignInLink, WebSession
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -54,8 +55,10 @@ __all__ = [
     "MasteryRecord",
     "NotionTask",
     "NotionWebhookEvent",
+    "OAuthState",
     "PerformanceRecord",
     "PushChannel",
+    "SignInLink",
     "StudyPath",
     "StudyTask",
     "SyncError",
@@ -67,6 +70,7 @@ __all__ = [
     "Topic",
     "User",
     "UserPreferences",
+    "WebSession",
     "WebhookSecret",
     "WorkerHeartbeat",
     "str_enum",

@@ -71,6 +71,14 @@ class IntegrationSettings(TimestampMixin, Base):
     notion_health: Mapped[IntegrationHealth] = mapped_column(
         str_enum(IntegrationHealth, "notion_health"), default=IntegrationHealth.OK
     )
+    # Set when the student connected Notion through OAuth (a public integration): the bot and
+    # workspace the token belongs to, and a refresh token if Notion ever sends one.
+    notion_workspace_id: Mapped[str | None] = mapped_column(String(64))
+    notion_workspace_name: Mapped[str | None] = mapped_column(String(200))
+    notion_bot_id: Mapped[str | None] = mapped_column(String(64))
+    notion_refresh_token: Mapped[str | None] = mapped_column(EncryptedString)
+    # The scopes Google granted (granular consent may grant fewer than we asked for).
+    google_granted_scopes: Mapped[list[Any] | None]
     auto_sync_interval_min: Mapped[int] = mapped_column(Integer, default=15)
     last_sync_at: Mapped[datetime | None]
     # Dispatch cursor: beat enqueues a sync when this is due and moves it one interval ahead,

@@ -119,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0]
+        if self._onboard_oauth(method, path):
+            return
         try:
             if path.startswith("/_admin/"):
                 self._admin(method, path)
@@ -130,6 +132,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(err.status, error_body(err.status, err.code, err.message))
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _onboard_oauth(self, method: str, path: str) -> bool:
+        # The onboarding branch's minimal OAuth and search (onboard_oauth.py).
+        from emulators.notion.onboard_oauth import OnboardOAuth
+        from emulators.serving import write_reply
+
+        server: Any = self.server
+        flow = getattr(server, "onboard_oauth", None)
+        if flow is None:
+            flow = server.onboard_oauth = OnboardOAuth(server.runtime.workspace)
+        length = int(self.headers.get("Content-Length") or 0) if method == "POST" else 0
+        if path not in ("/v1/oauth/authorize", "/v1/oauth/consent", "/v1/oauth/token",
+                        "/v1/oauth/revoke", "/v1/search"):  # fmt: skip
+            return False
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        reply = flow.handle(method, path, query, headers, body)
+        if reply is None:
+            return False
+        write_reply(self, reply)
+        return True
 
     # ---------------------------------------------------------------------------------- API
 

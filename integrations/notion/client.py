@@ -42,6 +42,7 @@ from integrations.notion.values import (
     NotionStatus,
     NotionTaskContent,
     RemotePage,
+    SharedItem,
 )
 
 logger = logging.getLogger(__name__)
@@ -345,3 +346,66 @@ class NotionClient:
             cursor = response.get("next_cursor")
             if not response.get("has_more") or not cursor:
                 return list(seen.values())
+
+    # ------------------------------------------------------- what the student shared (OAuth)
+
+    def shared_data_sources(self) -> list[SharedItem]:
+        """The data sources the student shared with the integration during consent."""
+        return [
+            SharedItem(
+                id=str(raw["id"]),
+                title=_plain_title(raw.get("title")) or "(untitled)",
+                database_id=str((raw.get("parent") or {}).get("database_id") or ""),
+            )
+            for raw in self._search("data_source")
+        ]
+
+    def shared_pages(self) -> list[SharedItem]:
+        """The pages shared with the integration: where a new task database can go."""
+        items = []
+        for raw in self._search("page"):
+            props = raw.get("properties") or {}
+            title = next((p.get("title") for p in props.values() if p.get("type") == "title"), None)
+            items.append(SharedItem(id=str(raw["id"]), title=_plain_title(title) or "(untitled)"))
+        return items
+
+    def create_task_database(self, parent_page_id: str, title: str) -> str:
+        """A new database under the page, with a title and a Status select (the API cannot
+        create status properties); `prepare_schema` adds the other columns. Its id."""
+        options = [{"name": self._mapping.option_for(s)} for s in NotionStatus]
+        properties = {
+            self._mapping.property_name("title"): {"title": {}},
+            self._mapping.property_name("status"): {"select": {"options": options}},
+        }
+        with self._translate("create_database"):
+            created = as_json(
+                self._api.databases.create(
+                    parent={"type": "page_id", "page_id": parent_page_id},
+                    title=[{"type": "text", "text": {"content": title}}],
+                    initial_data_source={"properties": properties},
+                )
+            )
+        return str(created["id"])
+
+    def _search(self, kind: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {
+                "filter": {"property": "object", "value": kind},
+                "page_size": PAGE_SIZE,
+            }
+            if cursor:
+                body["start_cursor"] = cursor
+            with self._translate("search"):
+                response = as_json(self._api.search(**body))
+            found.extend(r for r in response.get("results", []) if r.get("object") == kind)
+            cursor = response.get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return found
+
+
+def _plain_title(rich: Any) -> str:
+    if not isinstance(rich, list):
+        return ""
+    return "".join(str(part.get("plain_text") or "") for part in rich if isinstance(part, dict))

@@ -19,6 +19,16 @@ class DataSourceRef:
 
 
 @dataclass(frozen=True)
+class SharedItem:
+    """A page or data source the student shared with the integration (`database_id` for a
+    data source: the database it belongs to)."""
+
+    id: str
+    title: str
+    database_id: str = ""
+
+
+@dataclass(frozen=True)
 class NotionTaskContent:
     """What one study task looks like as a Notion page."""
 
