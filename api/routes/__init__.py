@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import catalog, health, imports, progress, tasks, users
+from api.routes import catalog, health, imports, progress, tasks, users, webhooks
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -19,7 +19,15 @@ ROUTERS: list[APIRouter] = [
     imports.router,
     tasks.router,
     progress.router,
+    webhooks.router,
 ]
 
 # (method, path) pairs answered without a token. Keep this short: each one is public.
-PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/v1/health")})
+# The webhook receivers authenticate the provider instead (channel token, HMAC signature).
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/v1/health"),
+        ("POST", "/v1/webhooks/google"),
+        ("POST", "/v1/webhooks/notion"),
+    }
+)
