@@ -145,6 +145,11 @@ def keys_rotate() -> None:
         f"re-encrypted {report.values_rotated} value(s) in {len(report.columns)} column(s) "
         "with the primary key"
     )
+    if report.left_to_writers:
+        console.print(
+            f"{report.left_to_writers} value(s) kept changing during the rotation and were left "
+            "to their writers: run `studyplanner keys rotate` again"
+        )
 
 
 # --- demo -----------------------------------------------------------------------------------------
