@@ -15,6 +15,7 @@ from db.enums import IntegrationHealth
 from db.models import AssessmentFeed, IntegrationSettings, PerformanceRecord, User, WorkerHeartbeat
 from db.session import session_scope
 from integrations.errors import IntegrationError, NeedsReauthError
+from integrations.sources.feed_fetch import FeedPolicy
 from services.ingest.feeds import due_feeds, refresh_feed
 from services.performance import recompute_topic_mastery
 from services.settings import Settings
@@ -91,7 +92,9 @@ def refresh_expiring_google_tokens(
     return TokenRefresh(refreshed, revoked, failed)
 
 
-def refresh_due_feeds(engine: Engine, *, now: datetime, every: timedelta) -> tuple[int, int]:
+def refresh_due_feeds(
+    engine: Engine, *, now: datetime, every: timedelta, policy: FeedPolicy | None = None
+) -> tuple[int, int]:
     """Fetch every LMS feed not fetched within `every`. One feed's failure is recorded on it and
     in sync_errors; the others go on. Returns (refreshed, failed)."""
     refreshed = failed = 0
@@ -102,7 +105,7 @@ def refresh_due_feeds(engine: Engine, *, now: datetime, every: timedelta) -> tup
             feed = session.get(AssessmentFeed, feed_id, with_for_update=True)
             if feed is None:
                 continue
-            outcome = refresh_feed(session, feed, now=now)
+            outcome = refresh_feed(session, feed, now=now, policy=policy)
             refreshed += outcome.error is None
             failed += outcome.error is not None
     return refreshed, failed

@@ -65,6 +65,26 @@ class Settings(BaseSettings):
     feed_refresh_interval_min: int = Field(
         default=60, ge=5, description="How often each LMS feed is fetched again."
     )
+    feed_allow_http: bool = Field(
+        default=False,
+        description="Also fetch http:// feed URLs (tests and emulators; https/webcal only "
+        "otherwise).",
+    )
+    feed_allowed_networks: str = Field(
+        default="",
+        description="Test-only: comma-separated addresses or CIDR blocks a feed may resolve to "
+        "although loopback or private (e.g. 127.0.0.1 for a feed served on this machine). "
+        "Leave empty in production.",
+    )
+    feed_max_bytes: int = Field(
+        default=5_000_000, ge=1, description="A feed larger than this is refused."
+    )
+    feed_timeout_s: float = Field(
+        default=20.0, gt=0, description="Deadline of one feed fetch, redirects included."
+    )
+    feed_max_redirects: int = Field(
+        default=3, ge=0, le=10, description="Redirects a feed fetch follows."
+    )
     dispatch_interval_s: float = Field(
         default=60.0, gt=0, description="How often beat looks for users due a sync."
     )
@@ -263,6 +283,19 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("feed_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"not an address or CIDR block: {part.strip()!r}") from None
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,7 @@ from celery import shared_task
 from db.models import utcnow
 from db.session import session_scope
 from services import history, maintenance
+from services.ingest.feeds import feed_policy
 from tasks.base import StudyplannerTask
 
 
@@ -44,7 +45,9 @@ def archive_task_events(self: StudyplannerTask) -> dict[str, Any]:
 @shared_task(bind=True, base=StudyplannerTask, name="studyplanner.maintenance.refresh_feeds")
 def refresh_feeds(self: StudyplannerTask) -> dict[str, Any]:
     every = timedelta(minutes=int(self.app.conf.get("studyplanner_feed_refresh_min", 60)))
-    refreshed, failed = maintenance.refresh_due_feeds(self.engine, now=utcnow(), every=every)
+    refreshed, failed = maintenance.refresh_due_feeds(
+        self.engine, now=utcnow(), every=every, policy=feed_policy(self.settings)
+    )
     return {"refreshed": refreshed, "failed": failed}
 
 

@@ -388,7 +388,7 @@ def import_grades_cmd(file: FileArg, user: UserOpt) -> None:
 @feed_app.command("add")
 def feed_add(
     user: UserOpt,
-    url: Annotated[str, typer.Option(help="The feed's URL (kept encrypted) or a local .ics file.")],
+    url: Annotated[str, typer.Option(help="The feed's https:// or webcal:// URL (encrypted).")],
     label: Annotated[str, typer.Option(help="A name for it, e.g. 'Canvas'.")] = "LMS",
     course: Annotated[
         str | None, typer.Option(help="Course for events whose course is not recognised.")
@@ -396,13 +396,17 @@ def feed_add(
 ) -> None:
     """Register a feed and import it now; a periodic task refreshes it afterwards."""
     from services import catalog
-    from services.ingest.feeds import add_feed, refresh_feed
+    from services.ingest.feeds import add_feed, feed_policy, refresh_feed
+    from services.settings import get_settings
 
     with unit_of_work() as session:
+        policy = feed_policy(get_settings())
         student = catalog.find_user(session, user)
         default = catalog.find_course(session, student, course).id if course else None
-        feed = add_feed(session, student, label=label, url=url, default_course_id=default)
-        outcome = refresh_feed(session, feed, now=now_utc())
+        feed = add_feed(
+            session, student, label=label, url=url, default_course_id=default, policy=policy
+        )
+        outcome = refresh_feed(session, feed, now=now_utc(), policy=policy)
         if outcome.error:
             raise InvalidInput.single(outcome.error, "feed")
     console.print(f"feed '{label}' added; {outcome.report}")
@@ -415,13 +419,15 @@ def feed_refresh(user: UserOpt) -> None:
 
     from db.models import AssessmentFeed
     from services import catalog
-    from services.ingest.feeds import refresh_feed
+    from services.ingest.feeds import feed_policy, refresh_feed
+    from services.settings import get_settings
 
     with unit_of_work() as session:
+        policy = feed_policy(get_settings())
         student = catalog.find_user(session, user)
         feeds = session.scalars(select(AssessmentFeed).where(AssessmentFeed.user_id == student.id))
         for feed in feeds:
-            outcome = refresh_feed(session, feed, now=now_utc())
+            outcome = refresh_feed(session, feed, now=now_utc(), policy=policy)
             console.print(f"{feed.label}: {outcome.report or 'failed: ' + str(outcome.error)}")
 
 

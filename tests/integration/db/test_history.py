@@ -23,6 +23,7 @@ from db.models import (
     User,
 )
 from planner.lifecycle import EventSource, IllegalTransition, TaskEventType, TaskStatus
+from planner.problems import InvalidInput
 from services.catalog import upsert_topic
 from services.history import (
     TaskFilter,
@@ -33,8 +34,9 @@ from services.history import (
     task_history,
     task_timeline,
 )
-from services.ingest.feeds import add_feed, refresh_feed
+from services.ingest.feeds import add_feed, feed_policy, refresh_feed
 from services.schemas import TopicIn
+from services.settings import Settings
 from services.task_state import change_status, record_created
 from tests.integration.db.factories import add_task, enrolled_student
 
@@ -222,18 +224,23 @@ def test_feed_refresh_over_http_and_failures_never_leak_the_url(
     session: Session, feed_server: FeedServer
 ) -> None:
     user, course = student(session)
+    # The feed is served on this machine: allowed only through the explicit test settings.
+    policy = feed_policy(
+        Settings(feed_allow_http=True, feed_allowed_networks="127.0.0.1", _env_file=None)
+    )
     feed = add_feed(
         session,
         user,
         label="Canvas",
         url=f"{feed_server.base}/feeds/user_SECRET123.ics",
         default_course_id=course.id,
+        policy=policy,
     )
-    first = refresh_feed(session, feed, now=NOW)
+    first = refresh_feed(session, feed, now=NOW, policy=policy)
     assert first.error is None and first.report is not None and first.report.created >= 3
 
     feed_server.status = 503
-    failed = refresh_feed(session, feed, now=NOW)
+    failed = refresh_feed(session, feed, now=NOW, policy=policy)
     assert failed.error is not None and "HTTP 503" in failed.error
     session.flush()
     errors = session.scalars(select(SyncError).where(SyncError.user_id == user.id)).all()
@@ -241,3 +248,28 @@ def test_feed_refresh_over_http_and_failures_never_leak_the_url(
     assert "SECRET123" not in errors[0].message and "SECRET123" not in (feed.last_error or "")
     count = session.scalar(select(func.count()).where(StudyTask.user_id == user.id))
     assert count == 0
+
+
+def test_a_feed_on_a_private_address_is_refused_and_recorded(
+    session: Session, feed_server: FeedServer
+) -> None:
+    user, course = student(session)
+    url = f"{feed_server.base}/feeds/user_SECRET123.ics"
+    with pytest.raises(InvalidInput, match="https:// or webcal://"):
+        add_feed(session, user, label="Canvas", url=url, default_course_id=course.id)
+    with pytest.raises(InvalidInput, match="https:// or webcal://"):
+        add_feed(session, user, label="Local", url="/etc/passwd", default_course_id=None)
+    # Stored before the rule (or with http allowed), refused at fetch time: the default policy.
+    feed = add_feed(
+        session,
+        user,
+        label="Canvas",
+        url=url.replace("http://", "https://"),
+        default_course_id=course.id,
+    )
+    outcome = refresh_feed(session, feed, now=NOW)
+    assert outcome.error is not None and "loopback, private" in outcome.error
+    session.flush()
+    errors = session.scalars(select(SyncError).where(SyncError.user_id == user.id)).all()
+    assert [(e.provider, e.retryable) for e in errors] == [(Provider.FEED, False)]
+    assert "SECRET123" not in errors[0].message
