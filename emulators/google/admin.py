@@ -218,6 +218,10 @@ class EmulatorAdmin:
             ]
             for g in grants:
                 self._d.state.revoke(g)
+            if not refresh_token:
+                # Removing the app's access also ends tokens of online consents, and the next
+                # consent counts as a first one (a new refresh token).
+                self._d.state.revoke_consent(user, self._d.settings.client_id)
             return len(grants)
 
     # ---- calendars, acting as the user -----------------------------------------------------------

@@ -53,7 +53,7 @@ def list_events(
         "summary": cal.summary,
         "timeZone": cal.time_zone,
         "updated": _latest_update(events.values()),
-        "accessRole": "owner",
+        "accessRole": state.role_of(user, cal.id),
         "defaultReminders": [],
         "items": items,
     }

@@ -415,6 +415,7 @@ def test_calendar_list_shows_roles_selection_and_access_is_enforced(
 
     listing = http.get(emulator.api_endpoint + f"calendars/{lectures}/events", headers=headers)
     assert listing.status_code == 200
+    assert listing.json()["accessRole"] == "reader"
     write = http.post(
         emulator.api_endpoint + f"calendars/{lectures}/events",
         headers=headers,
