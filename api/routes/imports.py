@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from api.deps import CurrentPrincipal, DbSession, owned
+from api.deps import AppSettings, CurrentPrincipal, DbSession, owned
 from api.errors import COMMON_RESPONSES, ApiError, FieldError
 from api.owners import acting_user, now_utc, owned_course
 from api.resources import FeedCreate, FeedOut, GradesImport, ImportOut, grade_cells
 from db.models import AssessmentFeed
+from integrations.sources.feed_fetch import FeedPolicy
 from planner.problems import InvalidInput, Problem
 from services.ingest import csv_grades, csv_rows, feeds, imports
 from services.schemas import TopicResult
@@ -79,8 +80,10 @@ def _feed_out(feed: AssessmentFeed, report: imports.ImportReport) -> FeedOut:
     )
 
 
-def _refreshed(session: DbSession, feed: AssessmentFeed) -> imports.ImportReport:
-    outcome = feeds.refresh_feed(session, feed, now=now_utc())
+def _refreshed(
+    session: DbSession, feed: AssessmentFeed, policy: FeedPolicy
+) -> imports.ImportReport:
+    outcome = feeds.refresh_feed(session, feed, now=now_utc(), policy=policy)
     if outcome.error is not None or outcome.report is None:
         # As `feed add` does: a feed that cannot be imported is not kept, nor is its error.
         raise ApiError(
@@ -97,7 +100,9 @@ def _refreshed(session: DbSession, feed: AssessmentFeed) -> imports.ImportReport
     status_code=201,
     summary="Register an LMS calendar feed (Canvas, Moodle, Blackboard) and import it now",
 )
-def import_lms(body: FeedCreate, principal: CurrentPrincipal, session: DbSession) -> FeedOut:
+def import_lms(
+    body: FeedCreate, principal: CurrentPrincipal, session: DbSession, settings: AppSettings
+) -> FeedOut:
     user = acting_user(session, principal, body.user_id, where="body.user_id")
     default = None
     if body.default_course_id is not None:
@@ -105,8 +110,11 @@ def import_lms(body: FeedCreate, principal: CurrentPrincipal, session: DbSession
         if course.user_id != user.id:
             raise ApiError(404, "course not found")
         default = course.id
-    feed = feeds.add_feed(session, user, label=body.label, url=body.url, default_course_id=default)
-    return _feed_out(feed, _refreshed(session, feed))
+    policy = feeds.feed_policy(settings)
+    feed = feeds.add_feed(
+        session, user, label=body.label, url=body.url, default_course_id=default, policy=policy
+    )
+    return _feed_out(feed, _refreshed(session, feed, policy))
 
 
 @router.post(
@@ -114,9 +122,11 @@ def import_lms(body: FeedCreate, principal: CurrentPrincipal, session: DbSession
     response_model=FeedOut,
     summary="Fetch and import a registered feed now",
 )
-def refresh_lms(feed_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession) -> FeedOut:
+def refresh_lms(
+    feed_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, settings: AppSettings
+) -> FeedOut:
     feed = owned(session, principal, AssessmentFeed, feed_id, what="feed")
-    return _feed_out(feed, _refreshed(session, feed))
+    return _feed_out(feed, _refreshed(session, feed, feeds.feed_policy(settings)))
 
 
 def _json_problems(exc: InvalidInput) -> ApiError:

@@ -37,6 +37,9 @@ def api_settings(var_dir: Path, database_url: str, **overrides: Any) -> Settings
         "api_rate_limit": 0,
         "api_max_body_bytes": 8192,
         "api_health_cache_s": 0,
+        # The tests serve LMS feeds from 127.0.0.1 over plain HTTP: allowed here explicitly.
+        "feed_allow_http": True,
+        "feed_allowed_networks": "127.0.0.1",
     }
     values.update(overrides)
     settings = Settings(_env_file=None, **values)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from db.models import Course, StudyPath, User
 from db.session import session_scope
+from integrations.sources.feed_fetch import FeedPolicy
 from services.catalog import upsert_assessment, upsert_course, upsert_topic
 from services.ingest.feeds import add_feed
 from services.schemas import AssessmentIn, CourseIn, TopicIn
@@ -79,7 +80,14 @@ def enroll(
             )],
             now=now,
         )[0].task  # fmt: skip
-        feed = add_feed(session, user, label="Canvas", url=feed_url, default_course_id=None)
+        feed = add_feed(
+            session,
+            user,
+            label="Canvas",
+            url=feed_url,
+            default_course_id=None,
+            policy=FeedPolicy.from_strings("127.0.0.1", allow_http=True),
+        )
         return Enrolled(user_id, course.id, path.id, limits.id, quiz.id, task.id, feed.id)
 
 
