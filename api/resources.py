@@ -121,10 +121,13 @@ class AssessmentOut(BaseModel):
             status=assessment.status,
             is_completed=assessment.is_completed,
             from_feed=assessment.feed_id is not None,
-            topic_weights={
-                names.get(link.topic_id, str(link.topic_id)): link.weight_in_assessment or 0.0
-                for link in assessment.topic_links
-            },
+            # Sorted by name: the links come back in no fixed order, and clients diff answers.
+            topic_weights=dict(
+                sorted(
+                    (names.get(link.topic_id, str(link.topic_id)), link.weight_in_assessment or 0.0)
+                    for link in assessment.topic_links
+                )
+            ),
         )
 
 
