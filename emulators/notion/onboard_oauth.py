@@ -34,7 +34,7 @@ from emulators.web import (
     with_query,
 )
 
-CLIENT_ID = "1f1e5a7e-0000-4000-8000-00000000c11e"
+CLIENT_ID = "0a0b0c0d-0000-4000-8000-0000000b0a4d"  # not the full flow's client (oauth.py)
 CLIENT_SECRET = "secret_emulator-oauth-client"
 WORKSPACE_ID = "7b0c5ed1-0000-4000-8000-0000000000ws"
 WORKSPACE_NAME = "Student's Notion"

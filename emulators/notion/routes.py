@@ -8,6 +8,7 @@ rate limited or counted.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -146,7 +147,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in ("/v1/oauth/authorize", "/v1/oauth/consent", "/v1/oauth/token",
                         "/v1/oauth/revoke", "/v1/search"):  # fmt: skip
             return False
+        if path not in ("/v1/search", "/v1/oauth/consent") and not self._onboard_client():
+            return False  # other clients get the emulator's full OAuth flow (oauth.py)
         body = self.rfile.read(length) if length else b""
+        if path == "/v1/oauth/consent" and not _pending_here(flow, body):
+            self.rfile = io.BytesIO(body)  # the full flow's consent: give it the body back
+            return False
         headers = {k.lower(): v for k, v in self.headers.items()}
         query = self.path.split("?", 1)[1] if "?" in self.path else ""
         reply = flow.handle(method, path, query, headers, body)
@@ -154,6 +160,25 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         write_reply(self, reply)
         return True
+
+    def _onboard_client(self) -> bool:
+        """The request names the onboarding pages' client (query, or HTTP Basic auth)."""
+        import base64
+        from urllib.parse import parse_qs
+
+        from emulators.notion.onboard_oauth import CLIENT_ID
+
+        query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
+        if CLIENT_ID in query.get("client_id", []):
+            return True
+        auth = self.headers.get("Authorization") or ""
+        try:
+            user = (
+                base64.b64decode(auth[6:]).decode().split(":", 1)[0] if auth[:6] == "Basic " else ""
+            )
+        except ValueError:
+            return False
+        return user == CLIENT_ID
 
     # ---------------------------------------------------------------------------------- API
 
@@ -408,3 +433,11 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("in_trash") is False and page.in_trash and body.get("properties"):
                 ws.update_page(page_id, {"in_trash": False}, editor)
             return ws.update_page(page_id, body, editor)
+
+
+def _pending_here(flow: Any, body: bytes) -> bool:
+    """A consent answer belongs to the onboarding flow when it names one of its requests."""
+    from urllib.parse import parse_qs
+
+    request = parse_qs(body.decode("utf-8", "replace")).get("request", [""])[0]
+    return request in flow.pending
