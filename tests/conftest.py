@@ -67,6 +67,16 @@ def key_ring() -> list[str]:
     return keys
 
 
+@pytest.fixture(autouse=True)
+def restore_key_ring(key_ring: list[str]) -> Iterator[None]:
+    """Each test starts and ends with the session's key ring: a test that boots the product
+    (bootstrap configures the keys from its own settings) or rotates keys must not leave rows
+    written later unreadable for the tests that follow."""
+    saved = (crypto._ring, crypto._primary)
+    yield
+    crypto._ring, crypto._primary = saved
+
+
 # --- databases ------------------------------------------------------------------------------------
 
 

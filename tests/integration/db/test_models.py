@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Uuid, bindparam, select, text
+from sqlalchemy import Uuid, bindparam, literal_column, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
@@ -348,8 +348,10 @@ def test_feed_url_is_stored_encrypted(session: Session) -> None:
     feed = AssessmentFeed(user_id=user.id, label="Canvas", url=secret_url)
     session.add(feed)
     session.flush()
-    raw = session.execute(
-        text("SELECT url FROM assessment_feeds WHERE label = 'Canvas'")
+    raw: bytes = session.execute(
+        select(literal_column("url"))
+        .select_from(AssessmentFeed.__table__)
+        .where(AssessmentFeed.id == feed.id)
     ).scalar_one()
     assert b"SECRETTOKEN123" not in bytes(raw)
     session.expire_all()

@@ -11,16 +11,18 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, LargeBinary, select, type_coerce
 
-from db import crypto
+from db import crypto, migrate
 from db.keyrotation import rotate_all
 from db.models import IntegrationSettings
-from db.session import session_scope
+from db.session import make_engine, session_scope
 from tests.integration.db.factories import add_user
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 WRITERS = 3
 ROWS_PER_WRITER = 15
@@ -28,15 +30,33 @@ WRITES_PER_WRITER = 40
 
 
 @pytest.fixture
-def new_primary(engine: Engine, key_ring: list[str]) -> Iterator[str]:
-    """A new primary key for the test; afterwards every row of the shared database goes back
-    under the session's key, so later tests still read them."""
+def engine(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Engine]:
+    """A database of the test's own: the rotation re-encrypts every row of a table, and rows that
+    other tests committed under other key rings are none of its business."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'rotation.sqlite3'}"
+        migrate.upgrade(url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+        return
+    base_url = str(request.getfixturevalue("postgres_base_url"))
+    url = create_scratch_postgres(base_url, prefix="studyplanner_rotation")
+    try:
+        migrate.upgrade(url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+    finally:
+        drop_scratch_postgres(base_url, url)
+
+
+@pytest.fixture
+def new_primary(key_ring: list[str]) -> str:
+    """A new primary key for the test (the suite's autouse fixture puts the old ring back)."""
     key = Fernet.generate_key().decode()
     crypto.configure_keys([key, *key_ring])
-    yield key
-    crypto.configure_keys([*key_ring, key])
-    rotate_all(engine)
-    crypto.configure_keys(key_ring)
+    return key
 
 
 def make_rows(engine: Engine, count: int) -> list[uuid.UUID]:
