@@ -68,7 +68,12 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
         .order_by(SyncError.created_at.desc())
         .limit(limit)
     )
-    attention_q = select(IntegrationSettings).where(
+    # Columns only: the rows' tokens stay encrypted (and readable or not, status still shows).
+    attention_q = select(
+        IntegrationSettings.user_id,
+        IntegrationSettings.google_health,
+        IntegrationSettings.notion_health,
+    ).where(
         (IntegrationSettings.google_health != IntegrationHealth.OK)
         | (IntegrationSettings.notion_health != IntegrationHealth.OK)
     )
@@ -106,7 +111,7 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
         ],
         attention=[
             AttentionView(row.user_id, row.google_health.value, row.notion_health.value)
-            for row in session.scalars(attention_q)
+            for row in session.execute(attention_q)
         ],
     )
     named = {r.user_id for r in status.runs} | {e.user_id for e in status.errors}

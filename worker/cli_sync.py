@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from planner.problems import InvalidInput
-from worker.cli_common import UserOpt, console, start, unit_of_work
+from worker.cli_common import UserError, UserOpt, console, start, unit_of_work
 
 if TYPE_CHECKING:
     from services.sync.run import SyncReport
@@ -164,6 +164,7 @@ def sync_cmd(
     from services import catalog
     from services.dispatch import claim_due_users
     from services.sync.run import SyncOptions, sync_user
+    from services.unreadable_secrets import is_unreadable
 
     settings = start()
     engine = get_engine(settings.effective_database_url)
@@ -195,14 +196,22 @@ def sync_cmd(
     if not ids:
         console.print("no student is due a sync (each is synced every few minutes by beat)")
     failed = False
+    unreadable: list[SyncReport] = []
     for user_id in ids:
         report = sync_user(engine, settings, user_id, options=options)
+        if is_unreadable(report):
+            unreadable.append(report)  # one line for all of them, below
+            continue
         if len(ids) > 1:
             console.print(f"user {user_id}:")
         print_report(report, zones.get(user_id, "UTC"))
         failed |= report.outcome.value == "failed"
     if dry_run:
         console.print("dry run: nothing was written to the database, Google or Notion")
+    if unreadable:
+        students = f" ({len(unreadable)} students)" if len(unreadable) > 1 else ""
+        recorded = "" if dry_run else "; recorded, see 'studyplanner status'"
+        raise UserError(f"{unreadable[0].errors[0].text()}{students}{recorded}")
     if failed:
         raise typer.Exit(1)
 

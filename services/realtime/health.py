@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.enums import ChannelStatus, IntegrationHealth
 from db.models import IntegrationSettings, PushChannel, WebhookSecret
 from db.session import session_scope
+from db.types import secrets_deferred
 from services.health import Check
 from services.settings import Settings
 
@@ -210,9 +211,14 @@ def push_status(
 ) -> PushStatus:
     """Each student's push health (one student, or everyone with something connected) and
     their channels that are not stopped."""
-    query = select(IntegrationSettings).where(
-        IntegrationSettings.google_calendar_enabled.is_(True)
-        | IntegrationSettings.notion_enabled.is_(True)
+    # Without the tokens: status must show even when the keys cannot read them.
+    query = (
+        select(IntegrationSettings)
+        .options(*secrets_deferred(IntegrationSettings))
+        .where(
+            IntegrationSettings.google_calendar_enabled.is_(True)
+            | IntegrationSettings.notion_enabled.is_(True)
+        )
     )
     if user_id is not None:
         query = query.where(IntegrationSettings.user_id == user_id)
