@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from worker.cli_common import UserOpt, console, local_time, start, unit_of_work, zone_label
+from worker.cli_common import (
+    UserOpt,
+    console,
+    local_iso,
+    local_time,
+    start,
+    unit_of_work,
+    zone_label,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -138,7 +146,10 @@ def plan_cmd(
 ) -> None:
     """The current plan: the blocks in your calendar with the reason for each, the work at risk,
     and the work planned beyond the written window."""
+    from datetime import UTC, datetime
+
     from services import catalog
+    from services.reviews import missed_line, review_states
     from services.status import current_plan
     from services.sync.horizon import at_risk_line, later_line
 
@@ -146,9 +157,16 @@ def plan_cmd(
         student = catalog.find_user(session, user)
         zone, email = student.timezone, student.email
         current = current_plan(session, student.id)
+        reviews = review_states(session, student, now=datetime.now(UTC))
+    missed = [r for r in reviews if r.state == "missed"]
     if as_json:
+        for row in current.tasks:
+            row["start"], row["end"] = local_iso(row["start"], zone), local_iso(row["end"], zone)
         print(json.dumps({"timezone": zone, "tasks": current.tasks, "at_risk": current.at_risk,
-                          "later": current.later}, indent=2))  # fmt: skip
+                          "later": current.later, "missed_reviews": [
+                              {"topic": r.topic, "course": r.course,
+                               "date": r.review_on.isoformat(), "explanation": r.text}
+                              for r in missed]}, indent=2))  # fmt: skip
         return
     console.print(plan_table(current.tasks, zone=zone, title=f"plan of {email}"))
     for item in current.at_risk:
@@ -158,6 +176,8 @@ def plan_cmd(
     later = later_line(current.later, zone)
     if later:
         console.print(f"[cyan]later[/]: {later}", highlight=False)
+    if (line := missed_line(reviews)) is not None:
+        console.print(f"[magenta]{line[0]}[/]: {line[1]}", highlight=False)
     if current.last_sync_at is None:
         console.print("no sync has run yet: 'studyplanner sync --user …' plans and pushes")
 
