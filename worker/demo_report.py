@@ -144,6 +144,7 @@ def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path
         title=f"Maya's next seven days, from {week_start:%A %d %B %Y}",
         at_risk=[f"{i['minutes_missing']} min — {i['reason']}" for i in risky],
         course_colors={c.code: c.color for c in COURSES},
+        now=now,
     )
     path = write_week_view(world.settings.var_dir / "week.html", html)
     png = world.settings.var_dir / "week.png"

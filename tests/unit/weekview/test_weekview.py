@@ -331,4 +331,4 @@ def test_html_to_png_renders_the_page_when_chromium_is_there(tmp_path: Path) -> 
     assert html_to_png(page, tmp_path / "w.png") is True
     header = (tmp_path / "w.png").read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", header[16:24]) == (1400, 1000)
+    assert struct.unpack(">II", header[16:24]) == (1400, 1200)
