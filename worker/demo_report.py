@@ -208,6 +208,7 @@ def next_steps(
         "studyplanner user list",
         f"studyplanner plan --user {email}",
         f"studyplanner tasks --user {email} --summary",
+        f"studyplanner week --user {email}",
     ]
     if keep_running:
         lines += [f"studyplanner sync --user {email}", "studyplanner flower"]
