@@ -91,19 +91,17 @@ def review_states(session: Session, user: User, *, now: datetime) -> list[Review
         elif task is not None and task.scheduled_start is not None and task.status in _LIVE:
             state, start = "planned", task.scheduled_start
             text = f"planned {start.astimezone(zone):%a %d %b %H:%M}"
+        elif day + timedelta(days=interval) <= today:
+            state = "missed"
+            text = f"missed: its review day has passed, so it is not planned; {MISSED_HINT}"
         elif title in later:
             state, start = "later", datetime.fromisoformat(later[title]["start"])
             text = (
-                f"planned {start.astimezone(zone):%a %d %b %H:%M}, after the written window; "
-                "it reaches your calendar as the window moves on"
+                f"later: planned {start.astimezone(zone):%a %d %b %H:%M}, after the written "
+                "window; it reaches your calendar as the window moves on"
             )
         elif any(f"review of {name}:" in reason for reason in risky):
             state, text = "at risk", f"at risk: no free time left on {day:%a %d %b} for it"
-        elif day + timedelta(days=interval) <= today:
-            state, text = (
-                "missed",
-                f"missed: its review day has passed, so it is not planned; {MISSED_HINT}",
-            )
         else:
             state, text = (
                 "not planned yet",
