@@ -64,8 +64,8 @@ def progress_cmd(
 def tasks_cmd(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
-    since: Annotated[str | None, typer.Option(help="Scheduled on or after (date).")] = None,
-    until: Annotated[str | None, typer.Option(help="Scheduled before (date).")] = None,
+    since: Annotated[str | None, typer.Option(help="Scheduled on or after (a date, hers).")] = None,
+    until: Annotated[str | None, typer.Option(help="Scheduled before (a date, hers).")] = None,
     course: Annotated[str | None, typer.Option(help="Course code.")] = None,
     topic: Annotated[str | None, typer.Option(help="Topic name.")] = None,
     difficulty: Annotated[Difficulty | None, typer.Option(help="Difficulty.")] = None,

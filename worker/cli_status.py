@@ -177,8 +177,11 @@ def plan_cmd(
         reviews = review_states(session, student, now=datetime.now(UTC))
     missed = [r for r in reviews if r.state == "missed"]
     if as_json:
-        for row in current.tasks:
+        # Every time with her offset: the tasks, the later blocks and the window's end.
+        for row in [*current.tasks, *current.later.get("blocks", [])]:
             row["start"], row["end"] = local_iso(row["start"], zone), local_iso(row["end"], zone)
+        if current.later.get("window_end"):
+            current.later["window_end"] = local_iso(current.later["window_end"], zone)
         print(json.dumps({"timezone": zone, "tasks": current.tasks, "at_risk": current.at_risk,
                           "later": current.later, "missed_reviews": [
                               {"topic": r.topic, "course": r.course,

@@ -37,6 +37,9 @@ def check_daily_use(cli: Cli, email: str, zone_name: str, var_dir: Path) -> None
 
     plan = json.loads(cli("plan", "--user", email, "--json"))
     assert plan["tasks"] and all(in_zone(t["start"], zone) for t in plan["tasks"])
+    assert all(in_zone(b["start"], zone) for b in plan["later"].get("blocks", []))
+    users = json.loads(cli("user", "list", "--json"))
+    assert all(in_zone(u["last_sync_at"], zone) for u in users if u["email"] == email)
     shown_plan = " ".join(cli("plan", "--user", email).split())
     assert f"when ({label})" in shown_plan
 
