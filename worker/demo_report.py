@@ -91,6 +91,19 @@ def show_runs(runs: list[SyncRun], console: Console, zone: str) -> None:
         console.print(f"[cyan]later[/]: {later}", highlight=False)
 
 
+def show_missed_reviews(world: DemoWorld, console: Console) -> None:
+    """The spaced reviews whose day passed, in the words `plan` uses (services/reviews.py)."""
+    from db.models import User
+    from services.reviews import missed_line, review_states
+
+    with session_scope(world.engine) as session:
+        user = session.get(User, world.user_id)
+        assert user is not None
+        line = missed_line(review_states(session, user, now=datetime.now(UTC)))
+    if line is not None:
+        console.print(f"[magenta]{line[0]}[/]: {line[1]}", highlight=False)
+
+
 def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:
     from worker.demo_courses import COURSES
     from worker.weekview import (
