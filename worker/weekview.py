@@ -244,8 +244,11 @@ def _block_html(piece: _Placed, colors: Mapping[str, str], zone: ZoneInfo) -> st
         classes.append("faded")
     color = BUSY_COLOR if block.kind == "busy" else course_color(block.course_code or "?", colors)
     when = _when(block, zone)
-    label = html.escape(block.title)
     code = html.escape(block.course_code or "")
+    # The course is in the time line and the colour: the box spends its width on the rest.
+    prefix = f"{block.course_code}: " if block.course_code else None
+    shown = block.title[len(prefix) :] if prefix and block.title.startswith(prefix) else block.title
+    label = html.escape(shown)
     # One line: the start and as much of the title as fits (the title names the course).
     shown_when, shown_code = (when[:5], "") if not lines else (when, code)
     badge = '<span class="badge">pinned</span>' if block.pinned else ""

@@ -67,8 +67,12 @@ GEOMETRY = """el => {
 }"""
 
 
+def by_tooltip(page: Any, title: str) -> Any:
+    return page.locator(f'.column > .study[title^="{title} ·"]')
+
+
 def geometry(page: Any, title: str) -> dict[str, Any]:
-    box = page.locator(".column > .study", has_text=title)
+    box = by_tooltip(page, title)
     assert box.count() == 1, title
     return dict(box.evaluate(GEOMETRY))
 
@@ -90,14 +94,14 @@ def test_a_30_or_40_minute_block_has_its_time_line_and_a_title_line_below(
     page: Any, minutes: int
 ) -> None:
     g = geometry(page, f"{LONG} · {minutes}")
-    box = page.locator(".column > .study", has_text=f"{LONG} · {minutes}")
+    box = by_tooltip(page, f"{LONG} · {minutes}")
     assert "short" not in (box.get_attribute("class") or "")
     assert g["whatTop"] >= g["top"] + g["line"] - 0.5  # under the time line
 
 
 def test_the_whole_title_is_on_hover_and_in_the_list_beside_the_grid(page: Any) -> None:
     title = f"{LONG} · 30"
-    box = page.locator(".column > .study", has_text=title)
+    box = by_tooltip(page, title)
     assert (box.get_attribute("title") or "").startswith(f"{title} · 19:00–19:30")
     assert not geometry(page, title)["whole"]  # the grid cuts it at a whole line ...
     box.hover()
