@@ -127,6 +127,40 @@ def summarize(session: Session, user: User, *, today: date) -> HistorySummary:
     )
 
 
+def find_task(session: Session, user: User, ref: str) -> StudyTask:
+    """One of the student's tasks by its id or a unique start of it (`tasks` shows 8
+    characters). InvalidInput naming the reason if there is none, or several."""
+    from planner.problems import InvalidInput
+    from services.catalog import _id_prefix_bounds
+
+    ref = ref.strip()
+    query = select(StudyTask).where(StudyTask.user_id == user.id)
+    try:
+        query = query.where(StudyTask.id == uuid.UUID(ref))
+    except ValueError:
+        bounds = _id_prefix_bounds(ref)
+        if bounds is None:
+            raise InvalidInput.single(
+                f"'{ref}' is not a task id (give the id or at least its first 4 characters)",
+                "task_id",
+            ) from None
+        low, high = bounds
+        query = query.where(StudyTask.id >= low)
+        if high is not None:
+            query = query.where(StudyTask.id < high)
+    matches = list(session.scalars(query.order_by(StudyTask.id).limit(5)))
+    if len(matches) > 1:
+        shown = ", ".join(f"{m.id} ({m.title})" for m in matches)
+        raise InvalidInput.single(
+            f"'{ref}' is the start of several task ids: {shown}; give more of it", "task_id"
+        )
+    if not matches:
+        raise InvalidInput.single(
+            f"no task '{ref}' of {user.email} ('studyplanner tasks')", "task_id"
+        )
+    return matches[0]
+
+
 def task_timeline(session: Session, user: User, task_id: uuid.UUID) -> list[TaskEvent]:
     return list(
         session.scalars(

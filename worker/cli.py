@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 
 from planner.problems import InvalidInput
-from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_status, cli_sync, cli_webhooks
+from worker import (
+    cli_api,
+    cli_catalog,
+    cli_flower,
+    cli_history,
+    cli_status,
+    cli_sync,
+    cli_webhooks,
+    cli_week,
+)
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -32,6 +41,7 @@ cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
 cli_status.register(app)
+cli_week.register(app)
 cli_flower.register(app)
 cli_api.register(app)
 cli_webhooks.register(app)

@@ -16,6 +16,7 @@ from worker.cli_common import (
     CourseOpt,
     UserOpt,
     console,
+    local_iso,
     local_time,
     now_utc,
     parse_when,
@@ -116,7 +117,7 @@ def user_list(
                 "courses": u.courses,
                 "google": u.google,
                 "notion": u.notion,
-                "last_sync_at": u.last_sync_at.isoformat() if u.last_sync_at else None,
+                "last_sync_at": local_iso(u.last_sync_at, u.timezone) or None,
             }
             for u in users
         ]
