@@ -34,18 +34,18 @@ def week_cmd(
     from datetime import date
     from zoneinfo import ZoneInfo
 
-    from planner.problems import InvalidInput
-    from services import catalog
-    from services.onboarding.views import week
-    from services.status import current_plan
-    from services.sync.horizon import at_risk_line
-    from worker.weekview import (
+    from api.weekview.view import (
         WeekBlock,
         busy_blocks,
         html_to_png,
         render_week_html,
         write_week_view,
     )
+    from planner.problems import InvalidInput
+    from services import catalog
+    from services.onboarding.views import week
+    from services.status import current_plan
+    from services.sync.horizon import at_risk_line
 
     settings = start()
     now = now_utc()

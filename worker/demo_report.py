@@ -105,14 +105,14 @@ def show_missed_reviews(world: DemoWorld, console: Console) -> None:
 
 
 def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:
-    from worker.demo_courses import COURSES
-    from worker.weekview import (
+    from api.weekview.view import (
         WeekBlock,
         busy_blocks,
         html_to_png,
         render_week_html,
         write_week_view,
     )
+    from worker.demo_courses import COURSES
 
     with session_scope(world.engine) as session:
         courses = {

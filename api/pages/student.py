@@ -74,8 +74,8 @@ def _week_start(raw: str | None, today: date) -> date:
 
 @router.get("/week", response_class=HTMLResponse)
 def week_page(request: Request, ctx: Ctx, session: DbSession, who: SignedIn) -> HTMLResponse:
-    from worker.weekview import WeekBlock, busy_blocks
-    from worker.weekview_embed import WEEK_CSS, render_week_fragment
+    from api.weekview.embed import WEEK_CSS, render_week_fragment
+    from api.weekview.view import WeekBlock, busy_blocks
 
     zone = ZoneInfo(who.user.timezone)
     current = now()

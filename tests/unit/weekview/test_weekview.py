@@ -12,10 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.values import AtRisk, Plan, PlannedTask
-from planner.vocabulary import Difficulty, TaskType
-from tests.conftest import require_chromium
-from worker.weekview import (
+from api.weekview.view import (
     DAY_START_HOUR,
     HOUR_PX,
     WeekBlock,
@@ -26,6 +23,9 @@ from worker.weekview import (
     render_week_html,
     write_week_view,
 )
+from planner.values import AtRisk, Plan, PlannedTask
+from planner.vocabulary import Difficulty, TaskType
+from tests.conftest import require_chromium
 
 TZ = "America/New_York"
 NY = ZoneInfo(TZ)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from api.weekview.view import DAY_START_HOUR, HOUR_PX, WeekBlock, render_week_html
 from tests.conftest import require_chromium
-from worker.weekview import DAY_START_HOUR, HOUR_PX, WeekBlock, render_week_html
 
 NY = ZoneInfo("America/New_York")
 WEEK = date(2026, 11, 23)  # Monday

@@ -1,5 +1,5 @@
 """The week view inside the student's week page (api/pages): the grid and legend of
-`worker/weekview.py` without the page around it (the page lists the blocks itself), with the
+`api/weekview/view.py` without the page around it (the page lists the blocks itself), with the
 line at "now". Both are drawn by the same `grid_html`.
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from worker.weekview import WeekBlock, grid_html
-from worker.weekview_style import WEEK_BASE_CSS
+from api.weekview.style import WEEK_BASE_CSS
+from api.weekview.view import WeekBlock, grid_html
 
 WEEK_CSS = WEEK_BASE_CSS + ".week.embedded{position:relative}"
 

@@ -20,9 +20,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from planner.values import Plan
-from worker.weekview_files import CHROMIUM, html_to_png, write_week_view
-from worker.weekview_style import (
+from api.weekview.files import CHROMIUM, html_to_png, write_week_view
+from api.weekview.style import (
     BUSY_COLOR,
     DAY_END_HOUR,
     DAY_START_HOUR,
@@ -33,6 +32,7 @@ from worker.weekview_style import (
     WEEK_BASE_CSS,
     title_lines,
 )
+from planner.values import Plan
 
 # Re-exported: the callers' one place to import the week view from.
 __all__ = [
