@@ -61,3 +61,14 @@ def test_the_embedded_key_is_private_kept_and_never_made_next_to_a_database(
     with pytest.raises(ValueError, match="exists but its key"):
         settings.fernet_key_list()
     assert not key_file.exists()
+
+
+def test_no_key_is_made_next_to_a_configured_sqlite_database_either(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere.sqlite3"
+    database.write_bytes(b"")
+    settings = Settings(
+        _env_file=None, var_dir=tmp_path / "var", database_url=f"sqlite:///{database}"
+    )
+    with pytest.raises(ValueError, match=r"elsewhere\.sqlite3 exists but its key"):
+        settings.fernet_key_list()
+    assert not (tmp_path / "var" / "fernet.key").exists()
