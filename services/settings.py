@@ -348,8 +348,17 @@ class Settings(BaseSettings):
             if not keys:
                 raise ValueError("STUDYPLANNER_FERNET_KEYS is set but holds no key")
             return keys
-        embedded_db = None if self.database_url else self.var_dir / "studyplanner.sqlite3"
-        return [embedded_fernet_key(self.var_dir, embedded_db)]
+        return [embedded_fernet_key(self.var_dir, self._sqlite_file())]
+
+    def _sqlite_file(self) -> Path | None:
+        """The database file, when the database is one (a server's database cannot be looked
+        at from here: `health` reports a key that cannot read it)."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.effective_database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
 
     def api_jwt_secret_value(self) -> str:
         """The HS256 secret: configured, or the embedded default kept under var_dir."""

@@ -56,20 +56,19 @@ def user_add(
     break_minutes: Annotated[int | None, typer.Option(help="Break, 5–60.")] = None,
 ) -> None:
     """Add a student (or update one with the same email)."""
-    import yaml
-
     from services import catalog
+    from services.ingest.preferences_file import read_preferences
     from services.schemas import PreferencesIn, UserIn
 
     prefs_data: dict[str, Any] = {}
     if preferences is not None:
         try:
-            loaded = yaml.safe_load(preferences.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise InvalidInput.single(f"cannot read {preferences}: {exc}", "preferences") from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput.single(f"{preferences} must hold a mapping", "preferences")
-        prefs_data.update(loaded)
+            raw = preferences.read_bytes()
+        except OSError as exc:
+            raise InvalidInput.single(
+                f"cannot read {preferences}: {exc.strerror}", "preferences"
+            ) from None
+        prefs_data.update(read_preferences(raw, str(preferences)))
     for key, value in (
         ("max_hours_per_day", max_hours_per_day),
         ("preferred_block_length_min", block_minutes),

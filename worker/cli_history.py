@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -163,12 +161,9 @@ def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str, zone: str
         print(json.dumps(rows, indent=2))
         return
     if format_ == "csv":
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(out.getvalue(), end="")
+        from services.csv_export import as_csv
+
+        print(as_csv(rows), end="")
         return
     table = Table("id", "title", "course", "type", "status", f"scheduled ({zone_label(zone)})",
                   "min", title=title)  # fmt: skip

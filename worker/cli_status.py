@@ -33,7 +33,9 @@ def status_cmd(
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Email, id or the start of an id.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many runs and errors to show.")
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Last sync runs, open sync errors, integrations needing attention, push health."""

@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -39,6 +37,7 @@ from db.models import Course, StudyPath, StudyTask, User
 from planner.problems import InvalidInput
 from planner.vocabulary import Difficulty, TaskStatus
 from services import history, study_tasks
+from services.csv_export import as_csv
 from services.study_tasks import TaskChangeIn
 
 router = APIRouter(tags=["tasks"], responses=COMMON_RESPONSES)
@@ -185,29 +184,11 @@ def task_summary(user: OwnedUser, session: DbSession) -> SummaryOut:
 
 EXPORT_DEFAULT = 1000
 EXPORT_MAX = 5000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The header of an empty export (services.history.as_rows's keys).
 EXPORT_COLUMNS = [
     "id", "title", "course", "type", "difficulty", "status", "scheduled_start",
     "scheduled_end", "minutes", "priority", "score",
 ]  # fmt: skip
-
-
-def csv_cell(value: Any) -> Any:
-    """A spreadsheet would run a text cell that starts like a formula (`=HYPERLINK(…)`): such
-    cells get a leading apostrophe (OWASP's advice). JSON exports keep every value as stored."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def as_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    columns = list(rows[0]) if rows else EXPORT_COLUMNS
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
-    return out.getvalue()
 
 
 @router.get(
@@ -239,7 +220,8 @@ def export_tasks(
     if format == "json":
         body = json.dumps(rows, ensure_ascii=False)
         return Response(body, media_type="application/json", headers=headers)
-    return Response(as_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    body = as_csv(rows, EXPORT_COLUMNS)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get(

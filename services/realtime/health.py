@@ -211,10 +211,13 @@ def push_status(
 ) -> PushStatus:
     """Each student's push health (one student, or everyone with something connected) and
     their channels that are not stopped."""
-    # Without the tokens: status must show even when the keys cannot read them.
+    # Push off, no token is needed: leave them encrypted, so status shows even when the keys
+    # cannot read them. Push on, the refresh token's presence counts (deferred, each row would
+    # cost a query of its own).
+    unread = [] if settings.push_enabled else secrets_deferred(IntegrationSettings)
     query = (
         select(IntegrationSettings)
-        .options(*secrets_deferred(IntegrationSettings))
+        .options(*unread)
         .where(
             IntegrationSettings.google_calendar_enabled.is_(True)
             | IntegrationSettings.notion_enabled.is_(True)

@@ -345,6 +345,8 @@ def test_a_student_from_import_to_plan(
     )  # fmt: skip
     assert "your calendars" in connected and "Classes" in connected
     assert "yes — yours" in connected and "owner" in connected
+    secret_file = home / "notion.secret"
+    secret_file.write_text(workspace.token + "\n")
     out = cli(
         home,
         env,
@@ -352,8 +354,8 @@ def test_a_student_from_import_to_plan(
         "notion",
         "--user",
         EMAIL,
-        "--token",
-        workspace.token,
+        "--token-file",
+        str(secret_file),
         "--database",
         workspace.database_id,
     )
