@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,16 +67,33 @@ async def app_settings(ctx: Ctx) -> Settings:
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
-def db_session(ctx: Ctx) -> Iterator[Session]:
-    session = ctx.sessions()
+def _commit_and_close(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def db_session(ctx: Ctx) -> AsyncIterator[Session]:
+    # async: making a session does no I/O (it connects on first use, in a route's thread), so
+    # only the end of the unit of work takes a thread hop — one, not one each way.
+    session = ctx.sessions()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_roll_back_and_close, session)
+        raise
+    await run_in_threadpool(_commit_and_close, session)
 
 
 # scope="function": the commit runs when the route function returns, before the response is
@@ -157,14 +175,20 @@ def owned(
     return row
 
 
-def owned_user(
+async def owned_user(
     user_id: Annotated[uuid.UUID, Path(description="The user's id.")],
     principal: CurrentPrincipal,
     session: DbSession,
 ) -> User:
     if not principal.may_access(user_id):
         raise not_found("user")
-    return owned(session, principal, User, user_id, what="user", owner=lambda u: u.id)
+    # The caller's own row was loaded by `current_principal`: no query, so no thread hop.
+    mine = session.info.get("principal_user")
+    if isinstance(mine, User) and mine.id == user_id:
+        return mine
+    return await run_in_threadpool(
+        owned, session, principal, User, user_id, what="user", owner=lambda u: u.id
+    )
 
 
 OwnedUser = Annotated[User, Depends(owned_user)]

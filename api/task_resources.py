@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue
+from sqlalchemy import Row
 
 from api.pagination import Page
 from db.models import StudyTask, TaskEvent
@@ -51,7 +53,8 @@ class TaskOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, task: StudyTask, course_code: str) -> TaskOut:
+    def of(cls, task: StudyTask | Row[Any], course_code: str) -> TaskOut:
+        """From a task or a row of services.history.TASK_LIST_COLUMNS (same names)."""
         key = task.plan_key or ""
         issued = key.startswith(ISSUED_PREFIX + ":")
         return cls(

@@ -12,12 +12,12 @@ import threading
 from typing import Annotated, Any
 
 from celery import Celery
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ApiContext, Ctx, DbSession, OwnedUser
 from api.errors import COMMON_RESPONSES
 from api.owners import now_utc
-from api.pagination import Page, Pagination, page_of
+from api.pagination import Page, Pagination, json_response, page_of
 from api.task_resources import (
     PathOut,
     PlanOut,
@@ -68,15 +68,16 @@ def list_paths(
     response_model=PlanOut,
     summary="The planned tasks in time order with the planner's reasons, and the work at risk",
 )
-def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Request) -> PlanOut:
-    plan = status.current_plan(session, user.id)
-    window = plan.tasks[page.offset : page.offset + page.limit + 1]
-    tasks = page_of([PlanTaskOut.model_validate(t) for t in window], page, request)
-    return PlanOut(
-        **tasks.model_dump(exclude={"items"}),
-        items=tasks.items,
-        at_risk=plan.at_risk,
-        last_sync_at=plan.last_sync_at,
+def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Request) -> Response:
+    plan = status.current_plan(session, user.id, limit=page.limit + 1, offset=page.offset)
+    tasks = page_of([PlanTaskOut.model_validate(t) for t in plan.tasks], page, request)
+    return json_response(
+        PlanOut(
+            **tasks.model_dump(exclude={"items"}),
+            items=tasks.items,
+            at_risk=plan.at_risk,
+            last_sync_at=plan.last_sync_at,
+        )
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned
 from api.errors import COMMON_RESPONSES, ErrorBody
 from api.owners import DateOrTime, in_request, local_instant, now_utc
-from api.pagination import Page, Pagination, page_of
+from api.pagination import Page, Pagination, json_response, page_of
 from api.task_resources import (
     BatchOut,
     EventOut,
@@ -129,7 +129,7 @@ class TaskQuery:
         )
 
 
-def task_query(
+async def task_query(
     status: Annotated[TaskStatus | None, Query(description="Only this status.")] = None,
     course: Annotated[
         str | None, Query(max_length=64, description="A course code (seed 003's module).")
@@ -158,11 +158,10 @@ Filters = Annotated[TaskQuery, Depends(task_query)]
 )
 def list_tasks(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request, filters: Filters
-) -> Page[TaskOut]:
+) -> Response:
     flt = filters.for_user(user, limit=page.limit + 1, offset=page.offset)
-    codes = _course_codes(session, user.id)
-    tasks = history.task_history(session, user, flt)
-    return page_of([TaskOut.of(t, codes.get(t.course_id, "")) for t in tasks], page, request)
+    rows = history.task_list_rows(session, user.id, flt)
+    return json_response(page_of([TaskOut.of(r, r.course_code) for r in rows], page, request))
 
 
 @router.get(

@@ -59,6 +59,7 @@ class ApiBenchConfig:
     # Then the same endpoints with 1 worker and 1 connection (0: skipped): latency with no
     # queueing, which moves much less than the loaded figures when others share the cores.
     single_requests: int = 1000
+    only: tuple[str, ...] = ()  # endpoint slugs to run (all when empty)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,11 @@ def run(
             uid: mint_token(settings, user_id=uid, email="", ttl=timedelta(hours=2))
             for uid in everyone
         }
-        endpoints = bench_endpoints(user_ids, heavy, tokens)
+        endpoints = [
+            e
+            for e in bench_endpoints(user_ids, heavy, tokens)
+            if not config.only or e.slug in config.only
+        ]
         env = settings.as_env()
         config.workdir.mkdir(parents=True, exist_ok=True)
         setups = [(config.workers, config.concurrency, config.requests)]

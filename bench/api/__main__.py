@@ -40,6 +40,9 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=Path("bench/api/results.jsonl"), help="Appended to."
     )
+    parser.add_argument(
+        "--only", default="", help="Comma-separated endpoint slugs (health,user,tasks,plan)."
+    )
     parser.add_argument("--label", default="", help="Names this run in every line.")
     args = parser.parse_args()
     config = ApiBenchConfig(
@@ -54,6 +57,7 @@ def main() -> int:
         heavy_users=2 if args.quick else args.heavy_users,
         tasks_each=args.tasks_each,
         single_requests=100 if args.quick else args.single_requests,
+        only=tuple(s for s in args.only.split(",") if s),
     )
     with args.out.open("a") as out:
 
