@@ -46,6 +46,8 @@ class ApiContext:
     sessions: sessionmaker[Session]
     verifier: TokenVerifier
     limiter: RateLimiter
+    # The same pool in autocommit mode, for `read_only` routes (api.connections).
+    read_sessions: sessionmaker[Session] | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # per-app caches (health, ...)
 
 
@@ -84,10 +86,24 @@ def _roll_back_and_close(session: Session) -> None:
         session.close()
 
 
-async def db_session(ctx: Ctx) -> AsyncIterator[Session]:
+F = TypeVar("F", bound=Callable[..., Any])
+_READ_ONLY = "__studyplanner_read_only__"
+
+
+def read_only(route: F) -> F:
+    """Marks a route that only reads: its session runs each SELECT in autocommit mode (no BEGIN
+    or COMMIT round trips). A write in such a route would not be one unit of work, so only
+    routes that never write (nor call a service that does) get the mark."""
+    setattr(route, _READ_ONLY, True)
+    return route
+
+
+async def db_session(ctx: Ctx, request: Request) -> AsyncIterator[Session]:
     # async: making a session does no I/O (it connects on first use, in a route's thread), so
     # only the end of the unit of work takes a thread hop — one, not one each way.
-    session = ctx.sessions()
+    route = request.scope.get("route")
+    reads_only = getattr(getattr(route, "endpoint", None), _READ_ONLY, False)
+    session = (ctx.read_sessions if reads_only and ctx.read_sessions else ctx.sessions)()
     try:
         yield session
     except BaseException:

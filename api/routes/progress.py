@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from celery import Celery
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import ApiContext, Ctx, DbSession, OwnedUser
+from api.deps import ApiContext, Ctx, DbSession, OwnedUser, read_only
 from api.errors import COMMON_RESPONSES
 from api.owners import now_utc
 from api.pagination import Page, Pagination, json_response, page_of
@@ -68,6 +68,7 @@ def list_paths(
     response_model=PlanOut,
     summary="The planned tasks in time order with the planner's reasons, and the work at risk",
 )
+@read_only
 def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Request) -> Response:
     plan = status.current_plan(session, user.id, limit=page.limit + 1, offset=page.offset)
     tasks = page_of([PlanTaskOut.model_validate(t) for t in plan.tasks], page, request)
@@ -86,6 +87,7 @@ def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Req
     response_model=SyncStatusOut,
     summary="The latest sync runs, the open sync errors and the integrations' health",
 )
+@read_only
 def get_sync_status(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request
 ) -> SyncStatusOut:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned
+from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned, read_only
 from api.errors import COMMON_RESPONSES, ErrorBody
 from api.owners import DateOrTime, in_request, local_instant, now_utc
 from api.pagination import Page, Pagination, json_response, page_of
@@ -156,6 +156,7 @@ Filters = Annotated[TaskQuery, Depends(task_query)]
     response_model=Page[TaskOut],
     summary="A student's tasks, newest first, with filters",
 )
+@read_only
 def list_tasks(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request, filters: Filters
 ) -> Response:
@@ -169,6 +170,7 @@ def list_tasks(
     response_model=SummaryOut,
     summary="Counts per status, accuracy by topic, upcoming reviews",
 )
+@read_only
 def task_summary(user: OwnedUser, session: DbSession) -> SummaryOut:
     today = now_utc().astimezone(ZoneInfo(user.timezone)).date()
     summary = history.summarize(session, user, today=today)
@@ -219,6 +221,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
         }
     },
 )
+@read_only
 def export_tasks(
     user: OwnedUser,
     session: DbSession,
@@ -246,6 +249,7 @@ def export_tasks(
     response_model=Page[EventOut],
     summary="One task's event timeline, oldest first",
 )
+@read_only
 def task_events(
     task_id: uuid.UUID,
     principal: CurrentPrincipal,
