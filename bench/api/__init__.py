@@ -27,8 +27,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import make_url
 
 from api.auth import mint_token
+from bench.api import cpu
 from bench.api.seed import (
     EPOCH,
     PAST_DAYS,
@@ -158,12 +160,22 @@ async def _load(
 
 
 def measure(
-    base_url: str, endpoint: Endpoint, setup: Setup, emit: Callable[[Metric], None]
+    base_url: str,
+    endpoint: Endpoint,
+    setup: Setup,
+    emit: Callable[[Metric], None],
+    *,
+    database: str = "",
 ) -> None:
     asyncio.run(_load(base_url, endpoint, setup.warmup, setup.concurrency, seed=1))
+    # After the warm-up, so the pools' connections (and their backends) exist.
+    server = cpu.server_pids(int(httpx.URL(base_url).port or 80)) if cpu.available() else []
+    backends = cpu.backend_pids(database) if database and cpu.available() else []
+    cpu_before = cpu.cpu_times(server), cpu.cpu_times(backends)
     latencies, failures, wall = asyncio.run(
         _load(base_url, endpoint, setup.requests, setup.concurrency, seed=2)
     )
+    cpu_after = cpu.cpu_times(server), cpu.cpu_times(backends)
     ordered = sorted(latencies)
     load = round(os.getloadavg()[0], 2)
 
@@ -176,6 +188,13 @@ def measure(
     out("mean", round(statistics.fmean(ordered) * 1000, 2), "ms")
     out("requests_per_s", round(len(latencies) / wall, 1), "req/s")
     out("non_200", failures, "responses")
+    if server:
+        # CPU per request barely moves with the machine's load: the figure to compare versions.
+        per_request = 1000 / len(latencies)
+        server_s = cpu.spent(cpu_before[0], cpu_after[0])
+        out("server_cpu_ms_per_request", round(server_s * per_request, 3), "ms")
+        db_s = cpu.spent(cpu_before[1], cpu_after[1])
+        out("db_cpu_ms_per_request", round(db_s * per_request, 3), "ms")
 
 
 @contextmanager
@@ -194,6 +213,7 @@ def run(
     from tests.e2e.api.server import serve_cli
 
     with scratch_postgres(config.base_database_url) as database_url:
+        database = make_url(database_url).database or ""
         log(f"seeding {config.users} users and {config.heavy_users} with {config.tasks_each} tasks")
         user_ids = seed_users(database_url, config.users)
         heavy = seed_heavy_students(database_url, config.heavy_users, config.tasks_each)
@@ -226,8 +246,8 @@ def run(
                 for endpoint in endpoints:
                     log(f"{endpoint.name}: {requests} requests, {workers} workers, "
                         f"{concurrency} in flight, load {os.getloadavg()[0]:.2f}")  # fmt: skip
-                    measure(url, endpoint, Setup(workers, concurrency, requests, config.warmup),
-                            emit)  # fmt: skip
+                    setup = Setup(workers, concurrency, requests, config.warmup)
+                    measure(url, endpoint, setup, emit, database=database)
 
 
 def bench_endpoints(
