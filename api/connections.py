@@ -5,6 +5,8 @@
   on every request; a connection in steady use was used a moment ago. A connection broken while
   in steady use fails one statement, which invalidates the whole pool (SQLAlchemy's disconnect
   handling), so the next requests get fresh connections.
+- The pool keeps up to POOL_SIZE connections per process, more than the SQLAlchemy default
+  of 5 (uvicorn runs many requests of a process at once in its thread pool).
 - Read-only routes (`api.deps.read_only`) use the same pool in autocommit mode: each SELECT runs
   on its own, without a BEGIN before and a COMMIT after it — two round trips fewer per request.
 """
@@ -19,13 +21,20 @@ from sqlalchemy import Engine, event, exc
 from db.session import make_engine
 
 IDLE_PING_S = 10.0
+POOL_SIZE = 16
+MAX_OVERFLOW = 16
 _RETURNED_AT = "studyplanner_returned_at"
 
 
 def api_engine(url: str) -> Engine:
     # hide_parameters: a failed statement's bound values (a student's data, a token) stay out
     # of exception messages and therefore out of the log.
-    engine = make_engine(url, hide_parameters=True, pool_pre_ping=False)
+    kwargs: dict[str, Any] = {"hide_parameters": True, "pool_pre_ping": False}
+    if not url.startswith("sqlite"):
+        # Room for every request a worker has in flight: past pool_size, each request opened a
+        # connection and closed it again (a PostgreSQL backend started per request).
+        kwargs |= {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+    engine = make_engine(url, **kwargs)
     dialect = engine.dialect
 
     @event.listens_for(engine, "checkin")

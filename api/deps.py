@@ -107,9 +107,18 @@ async def db_session(ctx: Ctx, request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_roll_back_and_close, session)
+        await _end(_roll_back_and_close, session, in_thread=not reads_only)
         raise
-    await run_in_threadpool(_commit_and_close, session)
+    await _end(_commit_and_close, session, in_thread=not reads_only)
+
+
+async def _end(finish: Callable[[Session], None], session: Session, *, in_thread: bool) -> None:
+    # An autocommit session has no transaction to end: its commit and the pool's reset are no-ops
+    # that send nothing, so they need no thread.
+    if in_thread:
+        await run_in_threadpool(finish, session)
+    else:
+        finish(session)
 
 
 # scope="function": the commit runs when the route function returns, before the response is

@@ -39,7 +39,7 @@ def list_users(
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="One user")
 @read_only
-def get_user(user: OwnedUser) -> UserOut:
+async def get_user(user: OwnedUser) -> UserOut:  # the row is loaded: no I/O left, no thread
     return UserOut.of(user)
 
 
