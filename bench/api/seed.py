@@ -59,14 +59,16 @@ def seed_users(database_url: str, count: int) -> list[uuid.UUID]:
     return ids
 
 
-def seed_heavy_students(database_url: str, count: int, tasks_each: int) -> list[HeavyStudent]:
+def seed_heavy_students(
+    database_url: str, count: int, tasks_each: int, *, email_prefix: str = "heavy"
+) -> list[HeavyStudent]:
     rng = random.Random(11)
     engine = make_engine(database_url)
     students = []
     try:
         for i in range(count):
             with session_scope(engine) as session:
-                data = UserIn(email=f"heavy-{i}@example.edu", full_name=f"Heavy {i}")
+                data = UserIn(email=f"{email_prefix}-{i}@example.edu", full_name=f"Heavy {i}")
                 user = session.get(User, upsert_user(session, data).id)
                 assert user is not None
                 course_ids: list[uuid.UUID] = []
