@@ -59,7 +59,12 @@ def test_the_list_sends_what_taskout_would(api: Api) -> None:
                 .where(StudyTask.id == task_id)
                 .values(plan_key=f"{ISSUED_PREFIX}:path:ext-{n}")
             )
-    params = {"status": "scheduled", "course": "MATH-201", "since": "2026-06-01", "limit": 200}
+    params: dict[str, str | int] = {
+        "status": "scheduled",
+        "course": "MATH-201",
+        "since": "2026-06-01",
+        "limit": 200,
+    }
     with api.client(api.token(user_id)) as client:
         resp = client.get(f"/v1/users/{user_id}/tasks", params=params)
         everything = follow(client, f"/v1/users/{user_id}/tasks", {"limit": 40})
