@@ -5,6 +5,8 @@ with a cap."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date
 from typing import Any
@@ -136,3 +138,23 @@ def test_every_list_route_is_paginated_with_a_cap(api: Api) -> None:
                 assert over.json()["error"]["fields"][0]["path"] == "query.limit"
             checked.append(path)
     assert {"/v1/users/{user_id}/tasks", "/v1/users/{user_id}/plan"} <= set(checked)
+
+
+def test_the_csv_export_defuses_every_formula_start(api: Api) -> None:
+    user_id = heavy_student(api, 20)
+    leaders = ["=", "+", "-", "@", "\t", "\r"]
+    titles = {f"{lead}cmd|' /C calc'!A0 {n}" for n, lead in enumerate(leaders)}
+    with session_scope(api.engine) as session:
+        ids = session.scalars(
+            select(StudyTask.id).where(StudyTask.user_id == user_id).limit(len(titles))
+        ).all()
+        for task_id, title in zip(ids, sorted(titles), strict=True):
+            session.execute(update(StudyTask).where(StudyTask.id == task_id).values(title=title))
+    with api.client(api.token(user_id)) as client:
+        as_csv = client.get(f"/v1/users/{user_id}/tasks/export", params={"format": "csv"})
+        as_json = client.get(f"/v1/users/{user_id}/tasks/export", params={"format": "json"})
+    assert as_csv.status_code == 200, as_csv.text
+    rows = list(csv.DictReader(io.StringIO(as_csv.text, newline="")))
+    exported = {r["title"] for r in rows if r["title"][1:] in titles}
+    assert exported == {"'" + t for t in titles}
+    assert titles <= {r["title"] for r in as_json.json()}  # JSON keeps what was stored
