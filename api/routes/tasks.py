@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned
+from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned, read_only
 from api.errors import COMMON_RESPONSES, ErrorBody
 from api.owners import DateOrTime, in_request, local_instant, now_utc
-from api.pagination import Page, Pagination, page_of
+from api.pagination import Page, Pagination, json_response, page_of
 from api.task_resources import (
     BatchOut,
     EventOut,
@@ -32,6 +32,7 @@ from api.task_resources import (
     SummaryOut,
     TaskBatchIn,
     TaskOut,
+    task_item,
 )
 from db.models import Course, StudyPath, StudyTask, User
 from planner.problems import InvalidInput
@@ -128,7 +129,7 @@ class TaskQuery:
         )
 
 
-def task_query(
+async def task_query(
     status: Annotated[TaskStatus | None, Query(description="Only this status.")] = None,
     course: Annotated[
         str | None, Query(max_length=64, description="A course code (seed 003's module).")
@@ -155,13 +156,13 @@ Filters = Annotated[TaskQuery, Depends(task_query)]
     response_model=Page[TaskOut],
     summary="A student's tasks, newest first, with filters",
 )
+@read_only
 def list_tasks(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request, filters: Filters
-) -> Page[TaskOut]:
+) -> Response:
     flt = filters.for_user(user, limit=page.limit + 1, offset=page.offset)
-    codes = _course_codes(session, user.id)
-    tasks = history.task_history(session, user, flt)
-    return page_of([TaskOut.of(t, codes.get(t.course_id, "")) for t in tasks], page, request)
+    rows = history.task_list_rows(session, user.id, flt)
+    return json_response(page_of([task_item(r) for r in rows], page, request))
 
 
 @router.get(
@@ -169,6 +170,7 @@ def list_tasks(
     response_model=SummaryOut,
     summary="Counts per status, accuracy by topic, upcoming reviews",
 )
+@read_only
 def task_summary(user: OwnedUser, session: DbSession) -> SummaryOut:
     today = now_utc().astimezone(ZoneInfo(user.timezone)).date()
     summary = history.summarize(session, user, today=today)
@@ -201,6 +203,7 @@ EXPORT_COLUMNS = [
         }
     },
 )
+@read_only
 def export_tasks(
     user: OwnedUser,
     session: DbSession,
@@ -229,6 +232,7 @@ def export_tasks(
     response_model=Page[EventOut],
     summary="One task's event timeline, oldest first",
 )
+@read_only
 def task_events(
     task_id: uuid.UUID,
     principal: CurrentPrincipal,
