@@ -9,24 +9,15 @@ when they add value.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
+from planner.eject import Gap, place_remaining
 from planner.freetime import Segment
 from planner.placement import GRID, Chunk, State
 from planner.values import MIN_BLOCK_MIN
 
 
-@dataclass(slots=True)
-class _Gap:
-    start: int
-    end: int
-    day: int
-    members: list[str]
-    changed: bool = False
-
-
 def _best_subset(
-    gap: _Gap, pool: list[Chunk], brk: int, weight: dict[str, int]
+    gap: Gap, pool: list[Chunk], brk: int, weight: dict[str, int]
 ) -> tuple[int, list[str]]:
     """The most valuable subset of ``pool`` that fits the gap with every deadline met.
 
@@ -60,7 +51,7 @@ def _best_subset(
     return total, chosen
 
 
-def _pool_for(gap: _Gap, unplaced: list[Chunk], brk: int, weight: dict[str, int]) -> list[Chunk]:
+def _pool_for(gap: Gap, unplaced: list[Chunk], brk: int, weight: dict[str, int]) -> list[Chunk]:
     """Unplaced chunks that could use the gap, minus the ones that can never beat their twins.
 
     Chunks due after the gap ends are interchangeable when they cost the same: only the most
@@ -107,7 +98,7 @@ def repair(
     brk = state.brk + (-state.brk % GRID)
     # Blocks start on the grid, so a gap starting off it (after a kept block and an odd break)
     # really starts at the next grid point; the DP must not use the minutes before it.
-    gaps = [_Gap(s.start + (-s.start % GRID), s.end, s.day, []) for s in base]
+    gaps = [Gap(s.start + (-s.start % GRID), s.end, s.day, []) for s in base]
     gap_starts = [g.start for g in gaps]
     frozen: set[int] = set()
     for cid, start in state.placed.items():
@@ -153,13 +144,14 @@ def repair(
         if not improved:
             break
     unplaced = _pair_pass(gaps, frozen, unplaced, used, state.cap, brk, by_id, weight, budget)
+    unplaced = place_remaining(gaps, frozen, unplaced, used, state.cap, brk, by_id)
     if not any(g.changed for g in gaps):
         return state
     return _rebuild(state, gaps, by_id, used, kept, brk)
 
 
 def _pair_pass(
-    gaps: list[_Gap],
+    gaps: list[Gap],
     frozen: set[int],
     unplaced: list[Chunk],
     used: dict[int, int],
@@ -231,7 +223,7 @@ def _pair_pass(
     return unplaced
 
 
-def _layout(gap: _Gap, members: list[Chunk], brk: int) -> list[int]:
+def _layout(gap: Gap, members: list[Chunk], brk: int) -> list[int]:
     t = gap.start
     starts = []
     for chunk in members:
@@ -242,7 +234,7 @@ def _layout(gap: _Gap, members: list[Chunk], brk: int) -> list[int]:
 
 def _rebuild(
     state: State,
-    gaps: list[_Gap],
+    gaps: list[Gap],
     by_id: dict[str, Chunk],
     used: dict[int, int],
     kept: set[str],

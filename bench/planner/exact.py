@@ -203,3 +203,37 @@ def edf_greedy(problem: PlacementProblem) -> set[str]:
             state.occupy(idx, start, chunk.duration)
             placed.add(chunk.id)
     return placed
+
+
+def fits_all(model: Model, time_limit: float, workers: int = 2) -> str:
+    """Can every chunk be placed? The same model with ``Σ_g x = 1`` for every chunk and no
+    objective: ``FEASIBLE`` (yes — a plan exists), ``INFEASIBLE`` (proved no) or ``UNKNOWN``."""
+    from ortools.sat.python import cp_model  # bench-only dependency
+
+    m = cp_model.CpModel()
+    brk = model.brk
+    pairs = _eligible(model)
+    x = {p: m.new_bool_var(f"x{p[0]}_{p[1]}") for p in pairs}
+    by_chunk: dict[int, list[int]] = {}
+    by_gap: dict[int, list[int]] = {}
+    for c, g in pairs:
+        by_chunk.setdefault(c, []).append(g)
+        by_gap.setdefault(g, []).append(c)
+    if len(by_chunk) < len(model.chunk_ids):
+        return "INFEASIBLE"  # a chunk that fits no gap at all
+    for c, gs in by_chunk.items():
+        m.add_exactly_one(x[c, g] for g in gs)
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for g, members in by_gap.items():
+        a, e, day = model.gaps[g]
+        m.add(sum((model.duration[c] + brk) * x[c, g] for c in members) <= e - a + brk)
+        for cut in sorted({model.deadline[c] for c in members if a < model.deadline[c] < e}):
+            due_by = [c for c in members if model.deadline[c] <= cut]
+            m.add(sum((model.duration[c] + brk) * x[c, g] for c in due_by) <= cut - a + brk)
+        by_day.setdefault(day, []).extend((c, g) for c in members)
+    for day, day_pairs in by_day.items():
+        m.add(sum(model.duration[c] * x[c, g] for c, g in day_pairs) <= model.cap_left.get(day, 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = workers
+    return str(solver.status_name(solver.solve(m)))
