@@ -13,6 +13,7 @@ from bisect import bisect_right
 from planner.eject import Gap, place_remaining
 from planner.freetime import Segment
 from planner.placement import GRID, Chunk, State
+from planner.pool import Pool
 from planner.values import MIN_BLOCK_MIN
 
 
@@ -110,10 +111,7 @@ def repair(
             frozen.add(gi)
     weight = {c.id: round(c.priority * 100) * c.duration for c in order}
     placed = set(state.placed)
-    unplaced = sorted(
-        (c for c in order if c.id not in placed and c.id not in locked),
-        key=lambda c: (-weight[c.id], c.deadline, c.id),
-    )
+    pool = Pool((c for c in order if c.id not in placed and c.id not in locked), brk, weight)
     used = dict(state.used)
     for _ in range(rounds):
         improved = False
@@ -124,11 +122,12 @@ def repair(
             own = sum(by_id[m].duration for m in gap.members)
             if used.get(gap.day, 0) - own + (gap.end - gap.start) > state.cap:
                 continue
-            pool = _pool_for(gap, unplaced, brk, weight)
-            if not pool:
+            candidates = pool.for_gap(gap)
+            if not candidates:
                 continue
             current = sum(weight[m] for m in gap.members)
-            total, chosen = _best_subset(gap, [by_id[m] for m in gap.members] + pool, brk, weight)
+            members = [by_id[m] for m in gap.members]
+            total, chosen = _best_subset(gap, members + candidates, brk, weight)
             if total <= current:
                 continue
             chosen_set = set(chosen)
@@ -136,13 +135,15 @@ def repair(
             gap.members = sorted(chosen, key=lambda m: (by_id[m].deadline, m))
             gap.changed = True
             used[gap.day] = used.get(gap.day, 0) - own + sum(by_id[m].duration for m in chosen)
-            unplaced = sorted(
-                [c for c in unplaced if c.id not in chosen_set] + [by_id[m] for m in dropped],
-                key=lambda c: (-weight[c.id], c.deadline, c.id),
-            )
+            for m in chosen:
+                if m in pool:
+                    pool.remove(m)
+            for m in dropped:
+                pool.add(by_id[m])
             improved = True
         if not improved:
             break
+    unplaced = pool.ordered()
     unplaced = _pair_pass(gaps, frozen, unplaced, used, state.cap, brk, by_id, weight, budget)
     unplaced = place_remaining(gaps, frozen, unplaced, used, state.cap, brk, by_id)
     if not any(g.changed for g in gaps):
