@@ -2,10 +2,15 @@
 
 * **stability**: every still-open, unpinned task whose id is a chunk id of this plan keeps its
   start if the block (with the new duration) is still valid — inside free time, before the
-  deadline, after its prerequisites, under the daily cap. Kept blocks are placed first, in
-  time order;
+  deadline, under the daily cap, and after those of its prerequisites that stay. A prerequisite
+  that has to move gets the start of its earliest kept dependent as its deadline; only if it
+  still finds no place there is that dependent released (the earliest first) and the plan made
+  again. So a block moves only when the change overlaps it or its prerequisite cannot end
+  before it. Kept blocks are placed first, in time order;
 * the rest is placed by ``placement.greedy`` (spread, else quality + ``repair`` + a final fill),
-  in priority order where a prerequisite inherits the priority of its dependents.
+  in priority order where a prerequisite inherits the priority of its dependents;
+* a stable plan that places fewer minutes than a fresh one (no existing tasks) gives way to it:
+  a moved block costs the student less than work reported as not fitting.
 """
 
 from __future__ import annotations

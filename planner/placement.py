@@ -27,6 +27,8 @@ Passes (``passes.place`` chains them):
   use it; then neighbouring gaps are re-packed together (the later one may take blocks from the
   earlier one, which then refills from the unplaced chunks); moves are kept only when they add
   value;
+* the **chain search** (``eject``) for what is still unplaced: a move of one block to another gap,
+  or a chain of such moves, that makes room;
 * a final greedy fill, then the better of spread and quality by Σ priority × minutes (ties go
   to spread).
 """
