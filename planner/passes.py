@@ -24,6 +24,8 @@ from planner.repair import repair
 from planner.values import ExistingTask, PlanInputs
 
 OPEN_STATUSES = ("pending", "scheduled")
+# rounds that release one stranded dependent at a time before all of them go at once
+CALM_ROUNDS = 8
 
 
 def processing_order(chunks: list[ChunkInfo]) -> list[Chunk]:
@@ -111,7 +113,7 @@ def _place_with(
     infos = list(problem.chunks)
     by_id = {info.chunk.id: info.chunk for info in infos}
     moving: set[str] = set()
-    while True:
+    for round_no in range(len(by_id) + 1):
         state = State.build(list(problem.segments), dict(problem.used), problem.cap, problem.brk)
         kept, end_by = _keep_existing(state, existing, by_id, moving)
         bounded = {cid: _bounded(c, end_by.get(cid)) for cid, c in by_id.items()}
@@ -120,8 +122,12 @@ def _place_with(
         stranded = {cid for cid in kept if any(p not in best.placed for p in by_id[cid].prereqs)}
         if not stranded:
             return best, kept
-        # release the earliest only: the room it frees may be enough for the later ones to stay
-        moving.add(min(stranded, key=lambda cid: (state.placed[cid], cid)))
+        if round_no >= CALM_ROUNDS:  # each round is a whole placement: bound the replan's cost
+            moving |= stranded
+        else:
+            # release the earliest only: the room it frees may be enough for the later ones
+            moving.add(min(stranded, key=lambda cid: (state.placed[cid], cid)))
+    raise AssertionError("unreachable: every round releases at least one kept block")
 
 
 def _passes(

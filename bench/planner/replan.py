@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import random
 from datetime import UTC, datetime, time, timedelta
+from time import process_time
 
 from bench.planner.__main__ import emit
 from planner import (
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
     moved_total = instances_moving = short_instances = short_max = 0
+    replan_cpu: list[float] = []
     for k in range(args.count):
         rng = random.Random(f"replan:{k}")
         inputs = student(rng)
@@ -124,7 +126,9 @@ def main() -> None:
         changed = dataclasses.replace(
             inputs, busy=(*inputs.busy, event), existing_tasks=as_existing(first)
         )
+        c0 = process_time()
         second = plan(changed, now=NOW)
+        replan_cpu.append((process_time() - c0) * 1000)
         fresh = plan(dataclasses.replace(changed, existing_tasks=()), now=NOW)
         short = fresh.placed_minutes - second.placed_minutes
         if short > 0:
@@ -140,6 +144,12 @@ def main() -> None:
     emit("instances_moving_untouched_blocks", instances_moving, "count", "replan")
     emit("stable_short_instances", short_instances, "count", "replan")
     emit("stable_short_minutes_max", short_max, "min", "replan")
+    replan_cpu.sort()
+    emit("replan_cpu_ms_p50", round(replan_cpu[len(replan_cpu) // 2], 2), "ms", "replan")
+    emit(
+        "replan_cpu_ms_p95", round(replan_cpu[int(0.95 * (len(replan_cpu) - 1))], 2), "ms", "replan"
+    )
+    emit("replan_cpu_ms_max", round(replan_cpu[-1], 2), "ms", "replan")
 
 
 def _untouched_moved(inputs: PlanInputs, first: Plan, second: Plan, event: BusyInterval) -> int:
