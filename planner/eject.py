@@ -1,15 +1,16 @@
-"""The last chunks: place what is still unplaced by moving one block of a full gap aside.
+"""The last chunks: place what is still unplaced by moving blocks of full gaps aside.
 
 After the repair, a chunk may stay unplaced although the whole plan fits: every gap before its
 deadline is too full by a few minutes, while a block in one of them could sit in another gap
 (one due later, or one with room the chunk cannot use). Telling a student that work does not
-fit when it does is the worst error the planner can make, so for every unplaced chunk, best
-first:
+fit when it does is the worst error the planner can make, so for every unplaced chunk:
 
 1. **direct**: the latest gap before its deadline where it fits with the gap's blocks laid out
    in deadline order (exact for one gap whose chunks are all released by its start);
-2. **one move**: a gap where it fits once one block leaves, and another gap where that block
-   fits directly.
+2. **a chain of moves**: a gap where it fits once one block leaves, that block placed the same
+   way in another gap, and so on (``depth`` moves at most).
+
+Chunks are taken tightest first (earliest deadline): one due soon has the fewest gaps to go to.
 
 Gaps are the repair's (``Gap``: start, end, local day, member chunk ids); frozen gaps (locked
 chunks: prerequisite links, late releases) are left alone, and the daily cap is checked for every
@@ -181,8 +182,10 @@ def place_remaining(
     # over-full and the value-driven repair has already done the useful work
     if sum(c.duration + brk for c in unplaced) > sum(packing.room):
         return unplaced
-    left: list[Chunk] = []
-    for chunk in unplaced:
+    # tightest first: a chunk due soon has the fewest gaps, so it takes the room it needs
+    # before a chunk with more choices fills it
+    left = []
+    for chunk in sorted(unplaced, key=lambda c: (c.deadline, -c.duration, c.id)):
         if not packing.insert(chunk, depth):
             left.append(chunk)
     return left
