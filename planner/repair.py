@@ -145,7 +145,10 @@ def repair(
             break
     unplaced = pool.ordered()
     unplaced = _pair_pass(gaps, frozen, unplaced, used, state.cap, brk, by_id, weight, budget)
-    unplaced = place_remaining(gaps, frozen, unplaced, used, state.cap, brk, by_id)
+    # the chain search's budget grows with the plan (25 checks a chunk, 1,000 to 5,000): a small
+    # over-full plan must not pay more for its last chunks than for everything else
+    chain_budget = min(5000, max(1000, 25 * len(order)))
+    unplaced = place_remaining(gaps, frozen, unplaced, used, state.cap, brk, by_id, chain_budget)
     if not any(g.changed for g in gaps):
         return state
     return _rebuild(state, gaps, by_id, used, kept, brk)
