@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from planner import explain
 from planner.describe import planned_task, risk_words, why_unplaced
 from planner.passes import place
 from planner.problem import build_problem
@@ -83,8 +84,9 @@ def plan(inputs: PlanInputs, *, now: datetime) -> Plan:
                         tid,
                         minutes,
                         code,
-                        risk_words(code, item, minutes, inputs, topics),
+                        risk_words(code, item, minutes, inputs, topics) + explain.words(item),
                         item.assessment.due if item.assessment else None,
+                        explain.parts(item),
                     )
                 )
         accounts.append(

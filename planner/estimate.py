@@ -105,6 +105,8 @@ class WorkItem:
     to_place_min: int
     release: int | None = None
     review_due: int | None = None
+    share: float = 1.0
+    raw_min: int = 0
 
 
 def ceil5(value: float) -> int:

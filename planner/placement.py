@@ -27,6 +27,8 @@ Passes (``passes.place`` chains them):
   use it; then neighbouring gaps are re-packed together (the later one may take blocks from the
   earlier one, which then refills from the unplaced chunks); moves are kept only when they add
   value;
+* the **chain search** (``eject``) for what is still unplaced: a move of one block to another gap,
+  or a chain of such moves, that makes room;
 * a final greedy fill, then the better of spread and quality by Σ priority × minutes (ties go
   to spread).
 """
@@ -65,6 +67,10 @@ class State:
     cap: int
     brk: int
     placed: dict[str, int] = field(default_factory=dict)
+    # (duration, lo) → the largest hi for which a search found no fit. Segments only shrink
+    # and days only fill while a State lives, so a miss stays a miss for any hi up to that one:
+    # a greedy pass over many chunks that cannot fit then costs one scan per kind, not each.
+    misses: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, segments: list[Segment], used: dict[int, int], cap: int, brk: int) -> State:
@@ -95,6 +101,8 @@ class State:
 
     def latest(self, duration: int, lo: int, hi: int, check_cap: bool = True) -> tuple[int, int]:
         """(segment index, start) of the latest fit in ``[lo, hi]``, or (-1, -1)."""
+        if check_cap and self.misses.get((duration, lo), -1) >= hi:
+            return -1, -1
         starts, ends, days, used = self.starts, self.ends, self.days, self.used
         limit = self.cap - duration
         idx = bisect_right(starts, hi - duration) - 1
@@ -116,10 +124,14 @@ class State:
                 if begin >= a and begin >= lo:
                     return idx, begin
             idx -= 1
+        if check_cap:
+            self._missed(duration, lo, hi)
         return -1, -1
 
     def earliest(self, duration: int, lo: int, hi: int, check_cap: bool = True) -> tuple[int, int]:
         """(segment index, start) of the earliest fit in ``[lo, hi]``, or (-1, -1)."""
+        if check_cap and self.misses.get((duration, lo), -1) >= hi:
+            return -1, -1
         starts, ends, days, used = self.starts, self.ends, self.days, self.used
         limit = self.cap - duration
         idx = max(0, bisect_right(starts, lo) - 1)
@@ -135,7 +147,14 @@ class State:
                 if begin + duration <= end and begin + duration <= hi:
                     return idx, begin
             idx += 1
+        if check_cap:
+            self._missed(duration, lo, hi)
         return -1, -1
+
+    def _missed(self, duration: int, lo: int, hi: int) -> None:
+        key = (duration, lo)
+        if self.misses.get(key, -1) < hi:
+            self.misses[key] = hi
 
     def segment_at(self, start: int, duration: int) -> int:
         idx = bisect_right(self.starts, start) - 1

@@ -9,24 +9,16 @@ when they add value.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
+from planner.eject import Gap, place_remaining
 from planner.freetime import Segment
 from planner.placement import GRID, Chunk, State
+from planner.pool import Pool
 from planner.values import MIN_BLOCK_MIN
 
 
-@dataclass(slots=True)
-class _Gap:
-    start: int
-    end: int
-    day: int
-    members: list[str]
-    changed: bool = False
-
-
 def _best_subset(
-    gap: _Gap, pool: list[Chunk], brk: int, weight: dict[str, int]
+    gap: Gap, pool: list[Chunk], brk: int, weight: dict[str, int]
 ) -> tuple[int, list[str]]:
     """The most valuable subset of ``pool`` that fits the gap with every deadline met.
 
@@ -60,7 +52,7 @@ def _best_subset(
     return total, chosen
 
 
-def _pool_for(gap: _Gap, unplaced: list[Chunk], brk: int, weight: dict[str, int]) -> list[Chunk]:
+def _pool_for(gap: Gap, unplaced: list[Chunk], brk: int, weight: dict[str, int]) -> list[Chunk]:
     """Unplaced chunks that could use the gap, minus the ones that can never beat their twins.
 
     Chunks due after the gap ends are interchangeable when they cost the same: only the most
@@ -107,7 +99,7 @@ def repair(
     brk = state.brk + (-state.brk % GRID)
     # Blocks start on the grid, so a gap starting off it (after a kept block and an odd break)
     # really starts at the next grid point; the DP must not use the minutes before it.
-    gaps = [_Gap(s.start + (-s.start % GRID), s.end, s.day, []) for s in base]
+    gaps = [Gap(s.start + (-s.start % GRID), s.end, s.day, []) for s in base]
     gap_starts = [g.start for g in gaps]
     frozen: set[int] = set()
     for cid, start in state.placed.items():
@@ -119,10 +111,7 @@ def repair(
             frozen.add(gi)
     weight = {c.id: round(c.priority * 100) * c.duration for c in order}
     placed = set(state.placed)
-    unplaced = sorted(
-        (c for c in order if c.id not in placed and c.id not in locked),
-        key=lambda c: (-weight[c.id], c.deadline, c.id),
-    )
+    pool = Pool((c for c in order if c.id not in placed and c.id not in locked), brk, weight)
     used = dict(state.used)
     for _ in range(rounds):
         improved = False
@@ -133,11 +122,12 @@ def repair(
             own = sum(by_id[m].duration for m in gap.members)
             if used.get(gap.day, 0) - own + (gap.end - gap.start) > state.cap:
                 continue
-            pool = _pool_for(gap, unplaced, brk, weight)
-            if not pool:
+            candidates = pool.for_gap(gap)
+            if not candidates:
                 continue
             current = sum(weight[m] for m in gap.members)
-            total, chosen = _best_subset(gap, [by_id[m] for m in gap.members] + pool, brk, weight)
+            members = [by_id[m] for m in gap.members]
+            total, chosen = _best_subset(gap, members + candidates, brk, weight)
             if total <= current:
                 continue
             chosen_set = set(chosen)
@@ -145,21 +135,27 @@ def repair(
             gap.members = sorted(chosen, key=lambda m: (by_id[m].deadline, m))
             gap.changed = True
             used[gap.day] = used.get(gap.day, 0) - own + sum(by_id[m].duration for m in chosen)
-            unplaced = sorted(
-                [c for c in unplaced if c.id not in chosen_set] + [by_id[m] for m in dropped],
-                key=lambda c: (-weight[c.id], c.deadline, c.id),
-            )
+            for m in chosen:
+                if m in pool:
+                    pool.remove(m)
+            for m in dropped:
+                pool.add(by_id[m])
             improved = True
         if not improved:
             break
+    unplaced = pool.ordered()
     unplaced = _pair_pass(gaps, frozen, unplaced, used, state.cap, brk, by_id, weight, budget)
+    # the chain search's budget grows with the plan (25 checks a chunk, 1,000 to 5,000): a small
+    # over-full plan must not pay more for its last chunks than for everything else
+    chain_budget = min(5000, max(1000, 25 * len(order)))
+    unplaced = place_remaining(gaps, frozen, unplaced, used, state.cap, brk, by_id, chain_budget)
     if not any(g.changed for g in gaps):
         return state
     return _rebuild(state, gaps, by_id, used, kept, brk)
 
 
 def _pair_pass(
-    gaps: list[_Gap],
+    gaps: list[Gap],
     frozen: set[int],
     unplaced: list[Chunk],
     used: dict[int, int],
@@ -231,7 +227,7 @@ def _pair_pass(
     return unplaced
 
 
-def _layout(gap: _Gap, members: list[Chunk], brk: int) -> list[int]:
+def _layout(gap: Gap, members: list[Chunk], brk: int) -> list[int]:
     t = gap.start
     starts = []
     for chunk in members:
@@ -242,7 +238,7 @@ def _layout(gap: _Gap, members: list[Chunk], brk: int) -> list[int]:
 
 def _rebuild(
     state: State,
-    gaps: list[_Gap],
+    gaps: list[Gap],
     by_id: dict[str, Chunk],
     used: dict[int, int],
     kept: set[str],

@@ -278,6 +278,25 @@ class PlannedTask:
 
 
 @dataclass(frozen=True, slots=True)
+class EstimateParts:
+    """The numbers that produced a work item's minutes (``planner.estimate``), so that an
+    at-risk figure can be checked by hand: ``raw = estimated × type × weight × share ×
+    difficulty × gap`` (rounded up to 5), then ``done`` and fixed blocks are taken off."""
+
+    estimated_duration_min: int
+    type_multiplier: float
+    weight_factor: float
+    share: float
+    difficulty_factor: float
+    mastery: float
+    gap_factor: float
+    raw_min: int
+    done_min: int
+    fixed_min: int
+    to_place_min: int
+
+
+@dataclass(frozen=True, slots=True)
 class AtRisk:
     """Work that cannot be placed before its deadline: how many minutes and why."""
 
@@ -287,6 +306,7 @@ class AtRisk:
     reason_code: AtRiskCode
     reason: str
     due: datetime | None = None
+    estimate: EstimateParts | None = None
 
 
 @dataclass(frozen=True, slots=True)

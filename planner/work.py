@@ -92,6 +92,7 @@ def work_items(
                         course_id=assessment.course_id,
                         difficulty=difficulty,
                         mastery=m,
+                        share=share_of[tid],
                     ),
                     topic_order,
                 )
@@ -121,6 +122,7 @@ def _item(
         required_min=fixed_min + to_place,
         fixed_min=fixed_min,
         to_place_min=to_place,
+        raw_min=raw,
         **fields,  # type: ignore[arg-type]
     )
 

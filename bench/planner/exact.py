@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Any
 
 from planner.placement import State
 from planner.problem import PlacementProblem
@@ -39,12 +40,15 @@ class Model:
     gaps: tuple[tuple[int, int, int], ...]  # (start, end, day)
     brk: int
     cap_left: dict[int, int]
+    grade: tuple[int, ...] = ()  # the assessment's weight_percent (rounded), a student's weight
+    prereqs: tuple[tuple[int, int], ...] = ()  # (prerequisite index, dependent index)
 
 
 def model_of(problem: PlacementProblem) -> Model:
     infos = [i for i in problem.chunks if not i.after_horizon]
     used = dict(problem.used)
     days = sorted({s.day for s in problem.segments})
+    index = {info.chunk.id: k for k, info in enumerate(infos)}
     return Model(
         chunk_ids=tuple(i.chunk.id for i in infos),
         duration=tuple(i.chunk.duration for i in infos),
@@ -54,13 +58,25 @@ def model_of(problem: PlacementProblem) -> Model:
         gaps=tuple((s.start, s.end, s.day) for s in problem.segments),
         brk=problem.brk,
         cap_left={d: problem.cap - used.get(d, 0) for d in days},
+        grade=tuple(
+            round(i.item.assessment.weight_percent) if i.item.assessment else 0 for i in infos
+        ),
+        prereqs=tuple(
+            (index[p], k) for k, i in enumerate(infos) for p in i.chunk.prereqs if p in index
+        ),
     )
 
 
-def objective(model: Model, placed: set[str]) -> int:
+def _weights(model: Model, kind: str) -> tuple[int, ...]:
+    return model.grade if kind == "grade" else model.weight
+
+
+def objective(model: Model, placed: set[str], kind: str = "priority") -> int:
+    """``priority``: Σ round(100·p)·d; ``grade``: Σ weight_percent·d (placed ⇒ before due)."""
+    weights = _weights(model, kind)
     return sum(
         w * d
-        for cid, w, d in zip(model.chunk_ids, model.weight, model.duration, strict=True)
+        for cid, w, d in zip(model.chunk_ids, weights, model.duration, strict=True)
         if cid in placed
     )
 
@@ -85,7 +101,12 @@ class ExactResult:
 
 
 def solve_exact(
-    model: Model, hint: dict[int, int], time_limit: float, workers: int = 2
+    model: Model,
+    hint: dict[int, int],
+    time_limit: float,
+    workers: int = 2,
+    kind: str = "priority",
+    prerequisites: bool = False,
 ) -> ExactResult:
     from ortools.sat.python import cp_model  # bench-only dependency
 
@@ -117,7 +138,10 @@ def solve_exact(
         cap_left = model.cap_left.get(day, 0)
         if sum(model.duration[c] for c, _ in pairs) > cap_left:
             m.add(sum(model.duration[c] * x[c, g] for c, g in pairs) <= cap_left)
-    m.maximize(sum(model.weight[c] * model.duration[c] * var for (c, _g), var in x.items()))
+    if prerequisites:
+        _add_prerequisites(m, model, x)
+    weights = _weights(model, kind)
+    m.maximize(sum(weights[c] * model.duration[c] * var for (c, _g), var in x.items()))
     for (c, g), var in x.items():
         m.add_hint(var, 1 if hint.get(c) == g else 0)
 
@@ -203,3 +227,54 @@ def edf_greedy(problem: PlacementProblem) -> set[str]:
             state.occupy(idx, start, chunk.duration)
             placed.add(chunk.id)
     return placed
+
+
+def fits_all(model: Model, time_limit: float, workers: int = 2) -> str:
+    """Can every chunk be placed? The same model with ``Σ_g x = 1`` for every chunk and no
+    objective: ``FEASIBLE`` (yes — a plan exists), ``INFEASIBLE`` (proved no) or ``UNKNOWN``."""
+    from ortools.sat.python import cp_model  # bench-only dependency
+
+    m = cp_model.CpModel()
+    brk = model.brk
+    pairs = _eligible(model)
+    x = {p: m.new_bool_var(f"x{p[0]}_{p[1]}") for p in pairs}
+    by_chunk: dict[int, list[int]] = {}
+    by_gap: dict[int, list[int]] = {}
+    for c, g in pairs:
+        by_chunk.setdefault(c, []).append(g)
+        by_gap.setdefault(g, []).append(c)
+    if len(by_chunk) < len(model.chunk_ids):
+        return "INFEASIBLE"  # a chunk that fits no gap at all
+    for c, gs in by_chunk.items():
+        m.add_exactly_one(x[c, g] for g in gs)
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for g, members in by_gap.items():
+        a, e, day = model.gaps[g]
+        m.add(sum((model.duration[c] + brk) * x[c, g] for c in members) <= e - a + brk)
+        for cut in sorted({model.deadline[c] for c in members if a < model.deadline[c] < e}):
+            due_by = [c for c in members if model.deadline[c] <= cut]
+            m.add(sum((model.duration[c] + brk) * x[c, g] for c in due_by) <= cut - a + brk)
+        by_day.setdefault(day, []).extend((c, g) for c in members)
+    for day, day_pairs in by_day.items():
+        m.add(sum(model.duration[c] * x[c, g] for c, g in day_pairs) <= model.cap_left.get(day, 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = workers
+    return str(solver.status_name(solver.solve(m)))
+
+
+def _add_prerequisites(m: Any, model: Model, x: dict[tuple[int, int], Any]) -> None:
+    """Dependent placed ⇒ prerequisite placed, and the prerequisite's gap is no later (a
+    relaxation: the order inside one gap is not modelled, so the bound stays valid)."""
+    rows: dict[int, list[tuple[int, Any]]] = {}
+    for (c, g), var in x.items():
+        rows.setdefault(c, []).append((g, var))
+    for pre, dep in model.prereqs:
+        dep_row, pre_row = rows.get(dep, []), rows.get(pre, [])
+        placed_dep = sum(var for _, var in dep_row)
+        placed_pre = sum(var for _, var in pre_row)
+        m.add(placed_dep <= placed_pre)
+        big = len(model.gaps)
+        gap_dep = sum(g * var for g, var in dep_row)
+        gap_pre = sum(g * var for g, var in pre_row)
+        m.add(gap_pre <= gap_dep + big * (1 - placed_dep))

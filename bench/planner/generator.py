@@ -76,7 +76,7 @@ def _prefs(window_min: int, cap_hours: float) -> Preferences:
 
 
 def _assessments(
-    rng: random.Random, n_chunks: int
+    rng: random.Random, n_chunks: int, days: int = HORIZON_DAYS
 ) -> tuple[list[Assessment], list[Topic], list[Mastery]]:
     assessments: list[Assessment] = []
     topics: list[Topic] = []
@@ -114,7 +114,7 @@ def _assessments(
         duration = max(1, round(target_minutes / per_min))
         a_id = f"a{index:04d}"
         t_id = f"t{index:04d}"
-        due_min = rng.randrange(24 * 60, HORIZON_DAYS * 24 * 60, 5)
+        due_min = rng.randrange(24 * 60, days * 24 * 60, 5)
         due = NOW + timedelta(minutes=due_min)
         assessment = Assessment(
             a_id,
@@ -138,21 +138,25 @@ def _assessments(
     return assessments, topics, mastery
 
 
-def _busy(rng: random.Random, n_busy: int) -> list[BusyInterval]:
+def _busy(rng: random.Random, n_busy: int, days: int = HORIZON_DAYS) -> list[BusyInterval]:
     out = []
     for _ in range(n_busy):
-        day = rng.randrange(HORIZON_DAYS)
+        day = rng.randrange(days)
         start = NOW + timedelta(days=day, minutes=rng.randrange(0, 24 * 60, 5))
         length = rng.randrange(10, 35, 5)
         out.append(BusyInterval(start, start + timedelta(minutes=length)))
     return out
 
 
-def make_instance(size: str, seed: int, load: float) -> Instance:
-    n_chunks, n_busy = SIZES[size]
+def make_instance(
+    size: str, seed: int, load: float, chunks: int | None = None, days: int = HORIZON_DAYS
+) -> Instance:
+    """One instance of ``size`` — or, for the growth runs, of ``chunks`` chunks over ``days``
+    days with busy events in the heavy size's proportion (3 per 5 chunks)."""
+    n_chunks, n_busy = SIZES[size] if chunks is None else (chunks, chunks * 3 // 5)
     rng = random.Random(f"{size}:{seed}:{load}")
-    assessments, topics, mastery = _assessments(rng, n_chunks)
-    busy = _busy(rng, n_busy)
+    assessments, topics, mastery = _assessments(rng, n_chunks, days)
+    busy = _busy(rng, n_busy, days)
     courses = tuple(Course(f"c{i}", f"Course {i}", f"C{i}") for i in range(4))
 
     def inputs(window_min: int, cap_hours: float) -> PlanInputs:
@@ -164,7 +168,7 @@ def make_instance(size: str, seed: int, load: float) -> Instance:
             assessments=tuple(assessments),
             mastery=tuple(mastery),
             busy=tuple(busy),
-            horizon_days=HORIZON_DAYS,
+            horizon_days=days,
         )
 
     probe = build_problem(inputs(24 * 60, 24.0), NOW)
@@ -185,7 +189,7 @@ def make_instance(size: str, seed: int, load: float) -> Instance:
             lo = mid + 1
     hi *= 5
     final_free = sum(s.length for s in build_problem(inputs(hi, 24.0), NOW).segments)
-    cap = math.ceil(1.3 * final_free / HORIZON_DAYS / 30) * 30 / 60
+    cap = math.ceil(1.3 * final_free / days / 30) * 30 / 60
     name = f"{size}-s{seed}-l{load:.1f}"
     return Instance(name, size, seed, load, inputs(hi, cap), NOW)
 

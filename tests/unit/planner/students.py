@@ -219,10 +219,15 @@ def in_availability(inputs: PlanInputs, start: datetime, end: datetime) -> bool:
     zone = ZoneInfo(inputs.timezone)
     prefs = inputs.preferences
     day = start.astimezone(zone).date()
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+
+    def until(moment: time) -> datetime:  # an end of 00:00 is the midnight after the day
+        return midnight if moment == time(0) else datetime.combine(day, moment, tzinfo=zone)
+
     spans = sorted(
         (
             datetime.combine(day, max(w.start, prefs.earliest_start_time), tzinfo=zone),
-            datetime.combine(day, min(w.end, prefs.latest_end_time), tzinfo=zone),
+            min(until(w.end), until(prefs.latest_end_time)),
         )
         for w in prefs.weekly_availability
         if w.weekday == day.weekday()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import BusyInterval, PlanInputs, plan
+from planner import BusyInterval, PlanInputs, PlannedTask, plan
 from tests.unit.planner.students import as_existing, check_plan, students
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -58,6 +58,9 @@ def test_replanning_a_plan_keeps_it(case: tuple[PlanInputs, datetime]) -> None:
 def test_one_new_busy_event_moves_only_what_it_overlaps(
     case: tuple[PlanInputs, datetime], data: st.DataObject
 ) -> None:
+    """A block moves only if it overlaps the change or its prerequisite now ends after it — or
+    when staying would place less than a fresh replan, which is then the plan; and a replan
+    never places less than a fresh one."""
     inputs, now = case
     first = plan(inputs, now=now)
     if not first.tasks:
@@ -71,6 +74,8 @@ def test_one_new_busy_event_moves_only_what_it_overlaps(
     )
     second = plan(changed, now=now)
     check_plan(changed, now, second)
+    fresh = plan(dataclasses.replace(changed, existing_tasks=()), now=now)
+    assert second.placed_minutes >= fresh.placed_minutes
     brk = timedelta(minutes=inputs.preferences.break_length_min)
     hit = {
         t.id
@@ -78,39 +83,57 @@ def test_one_new_busy_event_moves_only_what_it_overlaps(
         if t.scheduled_start < event.end + brk and event.start < t.scheduled_end + brk
     }
     assert victim.id in hit or victim.scheduled_start >= event.end + brk
-    # blocks of a topic that depends on a moved one must wait for it, so they may move too
-    dependents = _dependents(inputs, first, hit)
-    after = {t.id: t.scheduled_start for t in second.tasks}
-    for t in first.tasks:
-        if t.id not in hit and t.id not in dependents:
-            assert after.get(t.id) == t.scheduled_start, t
+    after = {t.id: t for t in second.tasks}
     for t in first.tasks:  # what the event really overlaps had to move
         if t.scheduled_start < event.end and event.start < t.scheduled_end:
-            assert after.get(t.id) != t.scheduled_start, t
+            assert t.id not in after or after[t.id].scheduled_start != t.scheduled_start, t
+    if not any(t.kept for t in second.tasks) and _starts(second) == _starts(fresh):
+        return  # the fresh plan was taken: keeping blocks would have placed less
+    for t in first.tasks:
+        if t.id in hit:
+            continue
+        moved = t.id not in after or after[t.id].scheduled_start != t.scheduled_start
+        if moved:
+            assert _prerequisite_now_after(inputs, t, first, after, brk), t
 
 
-def _dependents(inputs: PlanInputs, first_plan: object, moved: set[str]) -> set[str]:
+def _starts(result: object) -> list[tuple[str, datetime]]:
     from planner import Plan
 
-    assert isinstance(first_plan, Plan)
+    assert isinstance(result, Plan)
+    return [(t.id, t.scheduled_start) for t in result.tasks]
+
+
+def _prerequisite_now_after(
+    inputs: PlanInputs,
+    task: PlannedTask,
+    first: object,
+    after: dict[str, PlannedTask],
+    brk: timedelta,
+) -> bool:
+    """Does a block of one of the task's prerequisite topics (same assessment) now end after the
+    task's old start less a break (blocks are a break apart), or no longer have a place?"""
+    from planner import Plan
+
+    assert isinstance(first, Plan)
+    if not task.topic_ids or task.assessment_id is None:
+        return False
     topics = {t.id: t for t in inputs.topics}
-    moved_keys = {
-        (t.assessment_id, t.topic_ids[0]) for t in first_plan.tasks if t.id in moved and t.topic_ids
-    }
-    out: set[str] = set()
-    for t in first_plan.tasks:
-        if not t.topic_ids or t.assessment_id is None:
+    stack, prereqs = [task.topic_ids[0]], set()
+    while stack:
+        topic = topics.get(stack.pop())
+        for p in topic.prerequisite_ids if topic else ():
+            if p not in prereqs:
+                prereqs.add(p)
+                stack.append(p)
+    for block in first.tasks:
+        if block.assessment_id != task.assessment_id or not block.topic_ids:
             continue
-        stack, seen = [t.topic_ids[0]], set()
-        while stack:
-            topic = topics.get(stack.pop())
-            for p in topic.prerequisite_ids if topic else ():
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        if any((t.assessment_id, p) in moved_keys for p in seen):
-            out.add(t.id)
-    return out
+        if block.topic_ids[0] in prereqs and block.topic_ids[0] != task.topic_ids[0]:
+            now_at = after.get(block.id)
+            if now_at is None or now_at.scheduled_end + brk > task.scheduled_start:
+                return True
+    return False
 
 
 @SETTINGS
