@@ -36,6 +36,8 @@ from integrations.google_calendar import (
     event_id_for_block,
 )
 from integrations.notion import NotionClient, NotionStatus, NotionTaskContent, content_hash_of
+from integrations.notion.errors import is_ambiguous_write
+from integrations.notion.transients import Recovered
 from planner.lifecycle import EventSource, TaskStatus
 from services.sync.gather import Gathered
 from services.sync.report import RecordedError, SyncReport
@@ -51,6 +53,7 @@ class PushOutcome:
     failed: int = 0
     errors: list[IntegrationError] = field(default_factory=list)
     failed_objects: list[str] = field(default_factory=list)
+    recovered: list[tuple[str | None, Recovered]] = field(default_factory=list)
 
     def fail(self, object_id: str, error: IntegrationError) -> None:
         self.failed += 1
@@ -229,7 +232,8 @@ def push_notion(
     (and mark the creates in flight, committed before any call), call Notion page by page, write
     every outcome back in one transaction. A worker killed in between loses only write-backs:
     the in-flight mark makes the retry look a created page up by Task ID, and updates and trashes
-    are safe to send again."""
+    are safe to send again. Only a create still marked from an earlier push is looked up first:
+    a first push of N pages costs N calls, not 2N."""
     outcome = PushOutcome()
     with session_scope(engine) as session:
         pages = list(
@@ -247,12 +251,14 @@ def push_notion(
         courses = dict(
             session.execute(select(Course.id, Course.code).where(Course.user_id == user_id)).all()
         )
-        fresh = [p.id for p in pages if _creates(p) and p.sync_error is None]
-        if fresh:
+        unconfirmed = {p.id for p in pages if _creates(p) and _in_flight(p.sync_error)}
+        before = {p.id: p.sync_error for p in pages if _creates(p) and p.id not in unconfirmed}
+        if before:
             session.execute(
                 update(NotionTask)
-                .where(NotionTask.id.in_(fresh))
+                .where(NotionTask.id.in_(list(before)))
                 .values(sync_error=CREATE_IN_FLIGHT)
+                .execution_options(synchronize_session=False)
             )
     written: dict[uuid.UUID, dict[str, Any]] = {}
     for page in pages:
@@ -268,14 +274,20 @@ def push_notion(
                     due_of(task),
                     topics_of(task),
                 ),
-                retrying=page.sync_error is not None,
+                retrying=page.id in unconfirmed,
             )
             outcome.writes += written[page.id].pop("_wrote")
         except IntegrationError as error:
-            written[page.id] = {"sync_error": str(error)[:2000]}
+            may_exist = _creates(page) and _may_have_landed(error)
+            text = f"{CREATE_IN_FLIGHT}; {error}" if may_exist else str(error)
+            written[page.id] = {"sync_error": text[:2000]}
             outcome.fail(str(page.id), error)
             if not error.retryable:
                 break
+        finally:
+            outcome.recovered += [(str(page.id), r) for r in client.take_recovered()]
+    for page_id, previous in before.items():
+        written.setdefault(page_id, {"sync_error": previous})  # never sent: the mark goes
     with session_scope(engine) as session:
         rows = {
             p.id: p
@@ -297,6 +309,17 @@ def push_notion(
 
 def _creates(page: NotionTask) -> bool:
     return not page.notion_page_id and not page.pending_trash
+
+
+def _in_flight(sync_error: str | None) -> bool:
+    """Marked by an earlier push that never learnt whether its create landed."""
+    return bool(sync_error and sync_error.startswith(CREATE_IN_FLIGHT))
+
+
+def _may_have_landed(error: IntegrationError) -> bool:
+    # A refused create (429, 400) created nothing; an ambiguous one, or a failed lookup or
+    # adoption after one, may have: keep the mark so the next push looks before creating.
+    return is_ambiguous_write(error) or error.operation != "create_page"
 
 
 def _push_page(
@@ -379,6 +402,9 @@ def push(
             _absorb(report, Provider.GOOGLE, "google", outcome)
         except IntegrationError as exc:
             report.errors.append(RecordedError(Provider.GOOGLE, "push", exc))
+    if notion is not None:
+        # What the pull got over (a rate limit notion-client waited out) is recorded too.
+        _absorb_recovered(report, Provider.NOTION, [(None, r) for r in notion.take_recovered()])
     if notion is not None and "notion" in pending:
         data_source_id = gathered.notion_data_source_id
         if data_source_id:
@@ -404,6 +430,24 @@ def _absorb(report: SyncReport, provider: Provider, name: str, outcome: PushOutc
         report.add(f"{name}_failed", outcome.failed)
     for object_id, error in zip(outcome.failed_objects, outcome.errors, strict=True):
         report.errors.append(RecordedError(provider, error.operation, error, object_id=object_id))
+    _absorb_recovered(report, provider, outcome.recovered)
+
+
+def _absorb_recovered(
+    report: SyncReport, provider: Provider, recovered: list[tuple[str | None, Recovered]]
+) -> None:
+    for object_id, item in recovered:
+        report.recovered.append(
+            RecordedError(
+                provider,
+                item.error.operation,
+                item.error,
+                message=f"{item.error} (recovered: {item.how})",
+                object_id=object_id,
+            )
+        )
+    if recovered:
+        report.add(f"{provider.value}_recovered", len(recovered))
 
 
 def _notion_extras(engine: Engine, user_id: uuid.UUID) -> tuple[Any, Any]:

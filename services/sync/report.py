@@ -51,6 +51,8 @@ class SyncReport:
     counts: dict[str, int] = field(default_factory=dict)
     reconciled: list[str] = field(default_factory=list)
     errors: list[RecordedError] = field(default_factory=list)
+    # Transient failures the sync got over: recorded (resolved), never counted as failures.
+    recovered: list[RecordedError] = field(default_factory=list)
     plan: Plan | None = None
     later: dict[str, Any] = field(default_factory=dict)  # blocks planned beyond the window
     duration_ms: int = 0
@@ -116,7 +118,10 @@ def record(engine: Engine, report: SyncReport, now: datetime) -> None:
                     details=report.details(),
                 )
             )
-        for error in report.errors:
+        resolved = datetime.now(UTC)
+        for error, resolved_at in [(e, None) for e in report.errors] + [
+            (e, resolved) for e in report.recovered
+        ]:
             exc = error.error
             session.add(
                 SyncError(
@@ -129,6 +134,7 @@ def record(engine: Engine, report: SyncReport, now: datetime) -> None:
                     error_code=getattr(exc, "code", None),
                     message=error.text()[:2000],
                     retryable=error.retryable,
+                    resolved_at=resolved_at,
                 )
             )
 
