@@ -76,9 +76,9 @@ def rows_of(student: Student) -> dict[str, dict[str, Any]]:
     with session_scope(student.engine) as s:
         for model in PER_USER:
             for row in s.scalars(select(model).where(model.user_id == student.user_id)):
-                columns = inspect(row).mapper.column_attrs
-                found[f"{model.__tablename__}/{row.id}"] = {
-                    c.key: getattr(row, c.key) for c in columns
+                state = inspect(row)
+                found[f"{model.__tablename__}/{state.identity}"] = {
+                    c.key: getattr(row, c.key) for c in state.mapper.column_attrs
                 }
         task_ids = select(StudyTask.id).where(StudyTask.user_id == student.user_id)
         for event in s.scalars(select(TaskEvent).where(TaskEvent.task_id.in_(task_ids))):
