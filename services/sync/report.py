@@ -153,3 +153,30 @@ def record_skipped(engine: Engine, user_id: uuid.UUID, options: SyncOptions) -> 
                 counts={"locked_by_another_sync": 1},
             )
         )
+
+
+def record_retries_exhausted(engine: Engine, report: SyncReport, retries: int) -> None:
+    """The task gave up on a sync that still failed transiently after `retries` retries: one
+    open error on the last run (and a count in it), so an admin sees the sync was abandoned."""
+    failing = next((e for e in report.errors if e.retryable), None)
+    if failing is None or report.run_id is None:
+        return
+    with session_scope(engine) as session:
+        run = session.get(SyncRun, report.run_id)
+        if run is not None:
+            run.counts = {**run.counts, "retries_exhausted": retries}
+        session.add(
+            SyncError(
+                user_id=report.user_id,
+                sync_run_id=report.run_id,
+                provider=failing.provider,
+                operation="retry_limit",
+                http_status=getattr(failing.error, "status", None),
+                error_code="retries_exhausted",
+                message=(
+                    f"gave up after {retries} retries; the last failure: {failing.text()}; "
+                    "the next scheduled sync tries again"
+                )[:2000],
+                retryable=True,
+            )
+        )
