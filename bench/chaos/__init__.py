@@ -64,6 +64,9 @@ class ChaosConfig:
     error_rate: float = 0.05
     max_chaos_s: float = 900.0
     step_wait_s: float = 8.0  # how long to wait for a sync to reach the step chosen for a kill
+    # After each restart the worker (booting takes ~4 s) runs unharmed this long, so syncs
+    # complete, edits land while syncs push, and the faults rotate.
+    run_between_kills_s: tuple[float, float] = (4.0, 8.0)
     edits_per_user: int = 2
     settle_timeout_s: float = 300.0
     task_time_limit_s: int = 15
@@ -308,12 +311,15 @@ def kill_in_steps(
         if broker.llen(SYNC_QUEUE) < len(users):  # work keeps coming, without a backlog
             rounds += 1
             send_syncs(app, users)
-            if rounds % 3 == 0:
-                google.admin.fail_next(15, 429, retry_after=1)
-            if rounds % 5 == 0:
-                google.admin.expire_sync_tokens()
-            for _ in range(max(2, len(users) // 3)):
-                actor.act(list(users))
+        if worker.kills % 3 == 2:
+            google.admin.fail_next(15, 429, retry_after=1)
+        if worker.kills % 5 == 4:
+            google.admin.expire_sync_tokens()
+        for _ in range(2):
+            actor.act(list(users))
+        # Unharmed for a while (no step matches ""): syncs finish, students edit mid-push.
+        calm = rng.uniform(*config.run_between_kills_s)
+        probe.wait_for("", worker.started_at, calm, on_push=edit_mid_push)
         target = next(targets)
         seen = probe.wait_for(target, worker.started_at, config.step_wait_s, on_push=edit_mid_push)
         if seen is None:

@@ -24,11 +24,14 @@ def test_short_chaos_run_on_redis_and_postgres(
         workdir=tmp_path,
         users=5,
         kills=6,
-        task_time_limit_s=8,
+        task_time_limit_s=6,
+        run_between_kills_s=(3.0, 4.5),
+        step_wait_s=5.0,
         settle_timeout_s=240,
         fernet_key=key_ring[0],
     )
     result = run(config, log=lambda _m: None)
+    print(result.metrics)
     assert result.violations == []
     metrics = result.metrics
     assert metrics["kills"] == 6
