@@ -15,13 +15,14 @@ from fastapi import FastAPI
 from fastapi.middleware import Middleware
 
 from api.auth import TokenVerifier
+from api.connections import api_engine, read_only_engine
 from api.deps import ApiContext
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.pages import install_pages
 from api.ratelimit import build_rate_limiter
 from api.routes import ROUTERS
-from db.session import make_engine, session_factory
+from db.session import session_factory
 from services.settings import Settings
 
 API_PREFIX = "/v1"
@@ -36,9 +37,7 @@ user's id answers 404). Errors always have the shape
 
 def create_api(settings: Settings) -> FastAPI:
     verifier = TokenVerifier(settings)  # a bad auth configuration fails here, at start-up
-    # hide_parameters: a failed statement's bound values (a student's data, a token) stay out
-    # of exception messages and therefore out of the log.
-    engine = make_engine(settings.effective_database_url, hide_parameters=True)
+    engine = api_engine(settings.effective_database_url)
     limiter = build_rate_limiter(
         settings.api_rate_limit, settings.api_rate_window_s, settings.effective_redis_url
     )
@@ -46,6 +45,7 @@ def create_api(settings: Settings) -> FastAPI:
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
+        read_sessions=session_factory(read_only_engine(engine)),
         verifier=verifier,
         limiter=limiter,
     )

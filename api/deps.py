@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +46,8 @@ class ApiContext:
     sessions: sessionmaker[Session]
     verifier: TokenVerifier
     limiter: RateLimiter
+    # The same pool in autocommit mode, for `read_only` routes (api.connections).
+    read_sessions: sessionmaker[Session] | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # per-app caches (health, ...)
 
 
@@ -66,16 +69,56 @@ async def app_settings(ctx: Ctx) -> Settings:
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
-def db_session(ctx: Ctx) -> Iterator[Session]:
-    session = ctx.sessions()
+def _commit_and_close(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_READ_ONLY = "__studyplanner_read_only__"
+
+
+def read_only(route: F) -> F:
+    """Marks a route that only reads: its session runs each SELECT in autocommit mode (no BEGIN
+    or COMMIT round trips). A write in such a route would not be one unit of work, so only
+    routes that never write (nor call a service that does) get the mark."""
+    setattr(route, _READ_ONLY, True)
+    return route
+
+
+async def db_session(ctx: Ctx, request: Request) -> AsyncIterator[Session]:
+    # async: making a session does no I/O (it connects on first use, in a route's thread), so
+    # only the end of the unit of work takes a thread hop — one, not one each way.
+    route = request.scope.get("route")
+    reads_only = getattr(getattr(route, "endpoint", None), _READ_ONLY, False)
+    session = (ctx.read_sessions if reads_only and ctx.read_sessions else ctx.sessions)()
+    try:
+        yield session
+    except BaseException:
+        await _end(_roll_back_and_close, session, in_thread=not reads_only)
+        raise
+    await _end(_commit_and_close, session, in_thread=not reads_only)
+
+
+async def _end(finish: Callable[[Session], None], session: Session, *, in_thread: bool) -> None:
+    # An autocommit session has no transaction to end: its commit and the pool's reset are no-ops
+    # that send nothing, so they need no thread.
+    if in_thread:
+        await run_in_threadpool(finish, session)
+    else:
+        finish(session)
 
 
 # scope="function": the commit runs when the route function returns, before the response is
@@ -157,14 +200,20 @@ def owned(
     return row
 
 
-def owned_user(
+async def owned_user(
     user_id: Annotated[uuid.UUID, Path(description="The user's id.")],
     principal: CurrentPrincipal,
     session: DbSession,
 ) -> User:
     if not principal.may_access(user_id):
         raise not_found("user")
-    return owned(session, principal, User, user_id, what="user", owner=lambda u: u.id)
+    # The caller's own row was loaded by `current_principal`: no query, so no thread hop.
+    mine = session.info.get("principal_user")
+    if isinstance(mine, User) and mine.id == user_id:
+        return mine
+    return await run_in_threadpool(
+        owned, session, principal, User, user_id, what="user", owner=lambda u: u.id
+    )
 
 
 OwnedUser = Annotated[User, Depends(owned_user)]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ class PageParams:
     offset: int
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
     ] = DEFAULT_LIMIT,
@@ -75,3 +75,11 @@ def paginate(
 ) -> Page[T]:
     rows = session.scalars(stmt.limit(page.limit + 1).offset(page.offset)).all()
     return page_of([to_item(r) for r in rows], page, request)
+
+
+def json_response(model: BaseModel) -> Response:
+    """`model` as the JSON FastAPI would send for it, serialised here in the route's thread.
+    Returned from a sync route, a model makes FastAPI validate it again in one more thread hop
+    before serialising; a Response is sent as it is. The route keeps its `response_model` for
+    the OpenAPI document."""
+    return Response(model.model_dump_json(), media_type="application/json")

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from db.enums import AssessmentStatus, AssessmentType, Difficulty
 from db.models import Assessment, Course, Topic
+from services.ingest.all_or_nothing import ImportReport
 from services.ingest.csv_rows import MAX_ROWS
-from services.ingest.imports import ImportReport
 from services.schemas import CourseIn, PerformanceIn, Strict, TopicResult
 
 

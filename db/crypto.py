@@ -63,6 +63,15 @@ def decrypt(ciphertext: bytes) -> str:
         ) from exc
 
 
+def can_decrypt(ciphertext: bytes) -> bool:
+    """Whether some configured key reads `ciphertext` (the plaintext is dropped unseen)."""
+    try:
+        _key_ring().decrypt(ciphertext)
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(ciphertext: bytes) -> bytes:
     """Re-encrypt with the primary key (MultiFernet.rotate keeps the original timestamp)."""
     try:

@@ -54,3 +54,16 @@ class EncryptedString(TypeDecorator[str]):
         if value is None:
             return None
         return crypto.decrypt(bytes(value))
+
+
+def secrets_deferred(entity: type[Any]) -> list[Any]:
+    """Loader options that leave `entity`'s encrypted columns unloaded, so never decrypted: for
+    reads that need none of its secrets and must work even when the keys cannot read them."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import defer
+
+    return [
+        defer(getattr(entity, attr.key))
+        for attr in inspect(entity).column_attrs
+        if any(isinstance(column.type, EncryptedString) for column in attr.columns)
+    ]

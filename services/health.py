@@ -118,6 +118,57 @@ def check_integrations(engine: Engine) -> Check:
     )
 
 
+SECRETS_SAMPLED_PER_COLUMN = 20
+
+
+def check_secrets(engine: Engine) -> Check:
+    """Do the configured keys read the stored secrets? A sample of every encrypted column is
+    decrypted (nothing is shown), and students whose last sync could not decrypt their tokens
+    are counted: a regenerated or replaced key makes this DOWN before and after any sync."""
+    from sqlalchemy import LargeBinary, func, type_coerce
+
+    from db import crypto
+    from db.keyrotation import encrypted_columns
+    from db.models import SyncError
+    from services.unreadable_secrets import UNREADABLE
+
+    sampled = unreadable = 0
+    try:
+        with engine.connect() as conn:
+            for table, column in encrypted_columns():
+                raw = type_coerce(column, LargeBinary())
+                query = select(raw).select_from(table).where(column.is_not(None))
+                for (value,) in conn.execute(query.limit(SECRETS_SAMPLED_PER_COLUMN)):
+                    sampled += 1
+                    unreadable += not crypto.can_decrypt(bytes(value))
+            students = conn.execute(
+                select(func.count(SyncError.user_id.distinct())).where(
+                    SyncError.error_code == UNREADABLE, SyncError.resolved_at.is_(None)
+                )
+            ).scalar_one()
+    except SQLAlchemyError:
+        return Check("secrets", True, "unknown (database unavailable)")
+    fix = "put back the Fernet key they were written with (STUDYPLANNER_FERNET_KEYS or fernet.key)"
+    if unreadable:
+        return Check(
+            "secrets",
+            False,
+            f"{unreadable} of {sampled} stored secret(s) sampled cannot be decrypted with the "
+            f"configured keys: {fix}",
+        )
+    if students:
+        return Check(
+            "secrets",
+            False,
+            f"the tokens of {students} student(s) could not be decrypted by their last sync "
+            "(see 'studyplanner status'): "
+            f"{fix} and sync them again, or they reconnect",
+        )
+    if not sampled:
+        return Check("secrets", True, "no stored secret yet")
+    return Check("secrets", True, f"the configured keys read the {sampled} secret(s) sampled")
+
+
 def _aware(value: datetime) -> datetime:
     from datetime import UTC
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, false, func, insert, or_, select
+from sqlalchemy import Select, String, cast, delete, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from db.enums import Difficulty, PathStatus
@@ -42,8 +42,47 @@ class TaskFilter:
 
 
 def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTask]:
-    """Newest first. Uses idx_task_user_status / idx_task_scheduled."""
-    query = select(StudyTask).where(StudyTask.user_id == user.id)
+    """Newest first. Uses idx_task_user_status_start / idx_task_scheduled."""
+    query = _filtered(session, select(StudyTask), user.id, flt)
+    return list(session.scalars(_newest_first(query, flt)))
+
+
+# What a task list shows (the API's TaskOut): every column but the mirrors' ids and the mastery
+# figures, so the rows are plain tuples instead of ORM objects with their bookkeeping.
+TASK_LIST_COLUMNS = (
+    StudyTask.id, StudyTask.user_id, StudyTask.course_id, StudyTask.path_id,
+    StudyTask.plan_key, StudyTask.title, StudyTask.description, StudyTask.task_type,
+    StudyTask.difficulty, StudyTask.topic_ids, StudyTask.status, StudyTask.scheduled_start,
+    StudyTask.scheduled_end, StudyTask.actual_start, StudyTask.actual_end,
+    StudyTask.estimated_duration_min, StudyTask.completion_percentage,
+    StudyTask.priority_score, StudyTask.is_pinned, StudyTask.score, StudyTask.evaluation,
+    StudyTask.plan_reason, StudyTask.created_at, StudyTask.updated_at,
+)  # fmt: skip
+
+
+# Built once: making a SELECT of 25 columns costs more than adding the filters to it.
+_TASK_LIST = select(*TASK_LIST_COLUMNS, Course.code.label("course_code")).join(
+    Course, Course.id == StudyTask.course_id
+)
+
+
+def task_list_rows(session: Session, user_id: uuid.UUID, flt: TaskFilter) -> list[Any]:
+    """`task_history` as rows of TASK_LIST_COLUMNS plus `course_code`, in one query."""
+    return list(session.execute(_newest_first(_filtered(session, _TASK_LIST, user_id, flt), flt)))
+
+
+def _newest_first(query: Select[Any], flt: TaskFilter) -> Select[Any]:
+    return (
+        query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id)
+        .offset(flt.offset)
+        .limit(flt.limit)
+    )
+
+
+def _filtered(
+    session: Session, query: Select[Any], user_id: uuid.UUID, flt: TaskFilter
+) -> Select[Any]:
+    query = query.where(StudyTask.user_id == user_id)
     if flt.status is not None:
         query = query.where(StudyTask.status == flt.status)
     if flt.since is not None:
@@ -55,26 +94,20 @@ def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTas
     if flt.course_code is not None:
         query = query.where(
             StudyTask.course_id.in_(
-                select(Course.id).where(Course.user_id == user.id, Course.code == flt.course_code)
+                select(Course.id).where(Course.user_id == user_id, Course.code == flt.course_code)
             )
         )
     if flt.topic_name is not None:
         topic_ids = session.scalars(
             select(Topic.id)
             .join(Course)
-            .where(Course.user_id == user.id, Topic.name == flt.topic_name)
+            .where(Course.user_id == user_id, Topic.name == flt.topic_name)
         ).all()
         # In SQL, so a page is exact: `topic_ids` is a JSON list of id strings on both
         # databases, and a quoted UUID can only match a whole element.
         text = cast(StudyTask.topic_ids, String)
         query = query.where(or_(false(), *(text.like(f'%"{t}"%') for t in topic_ids)))
-    return list(
-        session.scalars(
-            query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id)
-            .offset(flt.offset)
-            .limit(flt.limit)
-        )
-    )
+    return query
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +158,40 @@ def summarize(session: Session, user: User, *, today: date) -> HistorySummary:
         upcoming_reviews=reviews,
         today=today,
     )
+
+
+def find_task(session: Session, user: User, ref: str) -> StudyTask:
+    """One of the student's tasks by its id or a unique start of it (`tasks` shows 8
+    characters). InvalidInput naming the reason if there is none, or several."""
+    from planner.problems import InvalidInput
+    from services.catalog import _id_prefix_bounds
+
+    ref = ref.strip()
+    query = select(StudyTask).where(StudyTask.user_id == user.id)
+    try:
+        query = query.where(StudyTask.id == uuid.UUID(ref))
+    except ValueError:
+        bounds = _id_prefix_bounds(ref)
+        if bounds is None:
+            raise InvalidInput.single(
+                f"'{ref}' is not a task id (give the id or at least its first 4 characters)",
+                "task_id",
+            ) from None
+        low, high = bounds
+        query = query.where(StudyTask.id >= low)
+        if high is not None:
+            query = query.where(StudyTask.id < high)
+    matches = list(session.scalars(query.order_by(StudyTask.id).limit(5)))
+    if len(matches) > 1:
+        shown = ", ".join(f"{m.id} ({m.title})" for m in matches)
+        raise InvalidInput.single(
+            f"'{ref}' is the start of several task ids: {shown}; give more of it", "task_id"
+        )
+    if not matches:
+        raise InvalidInput.single(
+            f"no task '{ref}' of {user.email} ('studyplanner tasks')", "task_id"
+        )
+    return matches[0]
 
 
 def task_timeline(session: Session, user: User, task_id: uuid.UUID) -> list[TaskEvent]:

@@ -30,6 +30,12 @@ from db.enums import AcademicLevel, AssessmentType, Difficulty, DifficultyCurve
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEIGHT_TOLERANCE = 0.01
+# Upper bounds of the whole numbers a student types. Beyond the rule they state, they keep every
+# value inside the database's INTEGER (SQLite raised OverflowError, PostgreSQL a DataError).
+MAX_MINUTES = 10_000
+MAX_ORDER_INDEX = 100_000
+MAX_ATTEMPT = 1_000
+MAX_QUESTIONS = 100_000
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -48,7 +54,10 @@ IanaZone = Annotated[str, AfterValidator(_iana_zone)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # No inf or nan: `ge`/`le` let inf through and nan fails every rule with a puzzling message.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class AvailabilityWindow(Strict):
@@ -136,7 +145,7 @@ class CourseIn(Strict):
 class TopicIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     estimated_difficulty: Difficulty = Difficulty.MEDIUM
-    order_index: int = Field(default=0, ge=0)
+    order_index: int = Field(default=0, ge=0, le=MAX_ORDER_INDEX)
     prerequisites: tuple[str, ...] = ()  # names of other topics of the same course
     description: str | None = None
 
@@ -146,7 +155,7 @@ class AssessmentIn(Strict):
     type: AssessmentType
     weight_percent: float = Field(ge=0, le=100)
     due_date: datetime
-    estimated_duration_min: int = Field(gt=0, le=10_000)
+    estimated_duration_min: int = Field(gt=0, le=MAX_MINUTES)
     max_score: float = Field(default=100.0, gt=0)
     description: str | None = None
     topic_weights: dict[str, float] = Field(default_factory=dict)  # topic name -> weight 0..100
@@ -170,9 +179,9 @@ class AssessmentIn(Strict):
 
 
 class TopicResult(Strict):
-    correct: int = Field(ge=0)
-    total: int = Field(gt=0)
-    time_min: float | None = Field(default=None, ge=0)
+    correct: int = Field(ge=0, le=MAX_QUESTIONS)
+    total: int = Field(gt=0, le=MAX_QUESTIONS)
+    time_min: float | None = Field(default=None, ge=0, le=MAX_MINUTES)
 
     @model_validator(mode="after")
     def _correct_le_total(self) -> TopicResult:
@@ -184,9 +193,9 @@ class TopicResult(Strict):
 class PerformanceIn(Strict):
     score: float = Field(ge=0)
     max_score: float = Field(gt=0)
-    time_spent_min: int = Field(gt=0)
+    time_spent_min: int = Field(gt=0, le=MAX_MINUTES)
     completed_at: datetime
-    attempt_number: int = Field(default=1, ge=1)
+    attempt_number: int = Field(default=1, ge=1, le=MAX_ATTEMPT)
     topic_breakdown: dict[str, TopicResult] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -6,7 +6,6 @@ embedded ones (SQLite and a folder broker under ./var/), so a fresh clone runs w
 
 from __future__ import annotations
 
-import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-log = logging.getLogger(__name__)
+from services.embedded_secrets import embedded_api_secret, embedded_fernet_key
 
 EMBEDDED_BROKER_URL = "filesystem://"
 
@@ -349,15 +348,24 @@ class Settings(BaseSettings):
             if not keys:
                 raise ValueError("STUDYPLANNER_FERNET_KEYS is set but holds no key")
             return keys
-        embedded_db = None if self.database_url else self.var_dir / "studyplanner.sqlite3"
-        return [_embedded_fernet_key(self.var_dir, embedded_db)]
+        return [embedded_fernet_key(self.var_dir, self._sqlite_file())]
+
+    def _sqlite_file(self) -> Path | None:
+        """The database file, when the database is one (a server's database cannot be looked
+        at from here: `health` reports a key that cannot read it)."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.effective_database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
 
     def api_jwt_secret_value(self) -> str:
         """The HS256 secret: configured, or the embedded default kept under var_dir."""
         if self.api_jwt_secret is not None:
             secret = self.api_jwt_secret.get_secret_value()
         else:
-            secret = _embedded_api_secret(self.var_dir)
+            secret = embedded_api_secret(self.var_dir)
         if len(secret) < 32:
             raise ValueError("STUDYPLANNER_API_JWT_SECRET must be at least 32 characters")
         return secret
@@ -381,59 +389,6 @@ def child_process_env(settings: Settings, **overrides: str) -> dict[str, str]:
     env.update(settings.as_env())
     env.update(overrides)
     return env
-
-
-def _embedded_fernet_key(var_dir: Path, embedded_db: Path | None = None) -> str:
-    from cryptography.fernet import Fernet
-
-    key_file = var_dir / "fernet.key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    if embedded_db is not None and embedded_db.exists():
-        # One key per data folder: a database already here was written with another key, and a
-        # new one would make every stored token unreadable.
-        raise ValueError(
-            f"{embedded_db} exists but its key {key_file} does not: restore the key file (or set "
-            "STUDYPLANNER_FERNET_KEYS to the key it was written with); a new key could not read "
-            "the stored tokens"
-        )
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    key_file.write_text(key + "\n")
-    key_file.chmod(0o600)
-    log.warning(
-        "No STUDYPLANNER_FERNET_KEYS set: generated a key in %s. Fine for a laptop; in production "
-        "set STUDYPLANNER_FERNET_KEYS and keep the key outside the data directory.",
-        key_file,
-    )
-    return key
-
-
-def _embedded_api_secret(var_dir: Path) -> str:
-    import secrets
-    import tempfile
-
-    key_file = var_dir / "api-jwt.secret"
-    if not key_file.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        # Several API worker processes may start at once: link a complete file into place so
-        # that exactly one secret wins and nobody reads a half-written one.
-        fd, tmp = tempfile.mkstemp(dir=var_dir, prefix=".api-jwt-")
-        try:
-            os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
-            os.close(fd)
-            os.chmod(tmp, 0o600)
-            os.link(tmp, key_file)
-            log.warning(
-                "No STUDYPLANNER_API_JWT_SECRET set: generated one in %s. Fine for a laptop; in "
-                "production set STUDYPLANNER_API_JWT_SECRET (the same for every API process).",
-                key_file,
-            )
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    return key_file.read_text().strip()
 
 
 @lru_cache(maxsize=1)

@@ -68,7 +68,12 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
         .order_by(SyncError.created_at.desc())
         .limit(limit)
     )
-    attention_q = select(IntegrationSettings).where(
+    # Columns only: the rows' tokens stay encrypted (and readable or not, status still shows).
+    attention_q = select(
+        IntegrationSettings.user_id,
+        IntegrationSettings.google_health,
+        IntegrationSettings.notion_health,
+    ).where(
         (IntegrationSettings.google_health != IntegrationHealth.OK)
         | (IntegrationSettings.notion_health != IntegrationHealth.OK)
     )
@@ -106,7 +111,7 @@ def sync_status(session: Session, user_id: uuid.UUID | None, *, limit: int) -> S
         ],
         attention=[
             AttentionView(row.user_id, row.google_health.value, row.notion_health.value)
-            for row in session.scalars(attention_q)
+            for row in session.execute(attention_q)
         ],
     )
     named = {r.user_id for r in status.runs} | {e.user_id for e in status.errors}
@@ -129,28 +134,44 @@ class CurrentPlan:
     later: dict[str, Any] = field(default_factory=dict)  # planned beyond the written window
 
 
-def current_plan(session: Session, user_id: uuid.UUID) -> CurrentPlan:
-    courses = {
-        c.id: c.code for c in session.scalars(select(Course).where(Course.user_id == user_id))
-    }
-    tasks = session.scalars(
-        select(StudyTask)
+def current_plan(
+    session: Session, user_id: uuid.UUID, *, limit: int | None = None, offset: int = 0
+) -> CurrentPlan:
+    """`limit`/`offset` page the tasks in SQL (the API asks for a page; the CLI for all). Only
+    the columns shown are read: a term's plan is hundreds of rows."""
+    query = (
+        select(
+            StudyTask.id,
+            StudyTask.scheduled_start,
+            StudyTask.scheduled_end,
+            Course.code,
+            StudyTask.title,
+            StudyTask.status,
+            StudyTask.is_pinned,
+            StudyTask.priority_score,
+            StudyTask.plan_reason,
+        )
+        .join(Course, Course.id == StudyTask.course_id)
         .where(StudyTask.user_id == user_id, StudyTask.status.in_(PLANNED))
-        .order_by(StudyTask.scheduled_start)
+        .order_by(StudyTask.scheduled_start, StudyTask.id)
+        .offset(offset)
+        .limit(limit)
     )
     rows: list[dict[str, Any]] = [
         {
-            "id": str(t.id),
-            "start": t.scheduled_start.isoformat() if t.scheduled_start else None,
-            "end": t.scheduled_end.isoformat() if t.scheduled_end else None,
-            "course": courses.get(t.course_id, ""),
-            "title": t.title,
-            "status": t.status.value,
-            "pinned": t.is_pinned,
-            "priority": round(t.priority_score, 3),
-            "reason": t.plan_reason,
+            "id": str(task_id),
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+            "course": code,
+            "title": title,
+            "status": task_status.value,
+            "pinned": pinned,
+            "priority": round(priority, 3),
+            "reason": reason,
         }
-        for t in tasks
+        for task_id, start, end, code, title, task_status, pinned, priority, reason in (
+            session.execute(query)
+        )
     ]
     last = session.scalars(
         select(SyncRun)

@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 
 from planner.problems import InvalidInput
-from worker import cli_api, cli_catalog, cli_flower, cli_history, cli_status, cli_sync, cli_webhooks
+from worker import (
+    cli_api,
+    cli_catalog,
+    cli_flower,
+    cli_history,
+    cli_status,
+    cli_sync,
+    cli_webhooks,
+    cli_week,
+)
 from worker.cli_common import UserError, console, err_console, start
 
 app = typer.Typer(
@@ -32,6 +41,7 @@ cli_catalog.register(app)
 cli_history.register(app)
 cli_sync.register(app)
 cli_status.register(app)
+cli_week.register(app)
 cli_flower.register(app)
 cli_api.register(app)
 cli_webhooks.register(app)
@@ -77,11 +87,19 @@ def db_current() -> None:
 def health(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Check the database and the broker. Exit code 1 with a one-line reason if one is down."""
+    """Check the database, the broker and the stored secrets' keys. Exit code 1 with a one-line
+    reason if one is down."""
     from rich.table import Table
 
     from db.session import get_engine
-    from services.health import check_broker, check_database, check_workers, versions
+    from services.health import (
+        check_broker,
+        check_database,
+        check_integrations,
+        check_secrets,
+        check_workers,
+        versions,
+    )
     from services.realtime.health import check_push
 
     settings = start()
@@ -92,6 +110,8 @@ def health(
         check_workers(engine, settings, datetime.now(UTC)),
     ]
     if checks[0].ok:
+        checks.append(check_secrets(engine))
+        checks.append(check_integrations(engine))
         checks.append(check_push(engine, settings, datetime.now(UTC)))
     failed = [c for c in checks if not c.ok]
     if as_json:
@@ -187,11 +207,11 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"error: {exc}")
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except InvalidInput as exc:
         for problem in exc.problems:
-            err_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
+            err_console.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
         if not _is_database_error(exc):

@@ -16,6 +16,7 @@ from worker.cli_common import (
     CourseOpt,
     UserOpt,
     console,
+    local_iso,
     local_time,
     now_utc,
     parse_when,
@@ -55,20 +56,19 @@ def user_add(
     break_minutes: Annotated[int | None, typer.Option(help="Break, 5–60.")] = None,
 ) -> None:
     """Add a student (or update one with the same email)."""
-    import yaml
-
     from services import catalog
+    from services.ingest.preferences_file import read_preferences
     from services.schemas import PreferencesIn, UserIn
 
     prefs_data: dict[str, Any] = {}
     if preferences is not None:
         try:
-            loaded = yaml.safe_load(preferences.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise InvalidInput.single(f"cannot read {preferences}: {exc}", "preferences") from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput.single(f"{preferences} must hold a mapping", "preferences")
-        prefs_data.update(loaded)
+            raw = preferences.read_bytes()
+        except OSError as exc:
+            raise InvalidInput.single(
+                f"cannot read {preferences}: {exc.strerror}", "preferences"
+            ) from None
+        prefs_data.update(read_preferences(raw, str(preferences)))
     for key, value in (
         ("max_hours_per_day", max_hours_per_day),
         ("preferred_block_length_min", block_minutes),
@@ -116,7 +116,7 @@ def user_list(
                 "courses": u.courses,
                 "google": u.google,
                 "notion": u.notion,
-                "last_sync_at": u.last_sync_at.isoformat() if u.last_sync_at else None,
+                "last_sync_at": local_iso(u.last_sync_at, u.timezone) or None,
             }
             for u in users
         ]

@@ -125,6 +125,18 @@ def local_time(value: datetime | str | None, zone: str, fmt: str = "%a %d %b %H:
     return when.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def local_iso(value: datetime | str | None, zone: str) -> str:
+    """A stored (UTC) time as ISO 8601 with the student's offset, for exports; '' for none."""
+    from zoneinfo import ZoneInfo
+
+    if value is None or value == "":
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(ZoneInfo(zone)).isoformat()
+
+
 def zone_label(zone: str) -> str:
     """A column header's zone: 'New York' for America/New_York, 'UTC' for UTC."""
     return zone.rsplit("/", 1)[-1].replace("_", " ")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,13 +12,17 @@ from planner.vocabulary import Difficulty, TaskStatus
 from worker.cli_common import (
     UserOpt,
     console,
+    local_iso,
+    local_time,
     now_utc,
     parse_when,
     unit_of_work,
+    zone_label,
 )
 
 if TYPE_CHECKING:
     from services.history import HistorySummary
+    from services.reviews import ReviewState
 
 tasks_app = typer.Typer(help="Task history.", invoke_without_command=True)
 
@@ -61,8 +62,8 @@ def progress_cmd(
 def tasks_cmd(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
-    since: Annotated[str | None, typer.Option(help="Scheduled on or after (date).")] = None,
-    until: Annotated[str | None, typer.Option(help="Scheduled before (date).")] = None,
+    since: Annotated[str | None, typer.Option(help="Scheduled on or after (a date, hers).")] = None,
+    until: Annotated[str | None, typer.Option(help="Scheduled before (a date, hers).")] = None,
     course: Annotated[str | None, typer.Option(help="Course code.")] = None,
     topic: Annotated[str | None, typer.Option(help="Topic name.")] = None,
     difficulty: Annotated[Difficulty | None, typer.Option(help="Difficulty.")] = None,
@@ -87,7 +88,16 @@ def tasks_cmd(
         student = catalog.find_user(session, user)
         zone = student.timezone
         if summary:
-            show_summary(history.summarize(session, student, today=now_utc().date()), format_)
+            from zoneinfo import ZoneInfo
+
+            from services.reviews import review_states
+
+            now = now_utc()
+            # "Today" and "overdue" as the student reads them: her date, not UTC's.
+            result = history.summarize(
+                session, student, today=now.astimezone(ZoneInfo(zone)).date()
+            )
+            show_summary(result, review_states(session, student, now=now), format_)
             return
         flt = history.TaskFilter(
             since=parse_when(since, zone, "since") if since else None,
@@ -102,17 +112,28 @@ def tasks_cmd(
             for c in session.scalars(select(Course).where(Course.user_id == student.id))
         }
         rows = history.as_rows(history.task_history(session, student, flt), courses)
-    emit_rows(rows, format_, title="tasks")
+    for row in rows:  # exports too: ISO 8601 with her UTC offset, as she reads the times
+        row["scheduled_start"] = local_iso(row["scheduled_start"], zone)
+        row["scheduled_end"] = local_iso(row["scheduled_end"], zone)
+    emit_rows(rows, format_, title="tasks", zone=zone)
 
 
-def show_summary(summary: HistorySummary, format_: str) -> None:
+def show_summary(summary: HistorySummary, reviews: list[ReviewState], format_: str) -> None:
     from rich.table import Table
 
     data = {
         "counts_by_status": summary.counts_by_status,
         "accuracy_by_topic": summary.accuracy_by_topic,
         "upcoming_reviews": [
-            {"topic": t, "date": d.isoformat()} for t, d in summary.upcoming_reviews
+            {
+                "topic": r.topic,
+                "course": r.course,
+                "date": r.review_on.isoformat(),
+                "state": r.state,
+                "planned_start": r.start.isoformat() if r.start else None,
+                "explanation": r.text,
+            }
+            for r in reviews
         ],
     }
     if format_ == "json":
@@ -126,32 +147,30 @@ def show_summary(summary: HistorySummary, format_: str) -> None:
     for key, pct in summary.accuracy_by_topic.items():
         accuracy.add_row(key, f"{pct}%")
     console.print(accuracy)
-    reviews = Table("topic", "review on", title="upcoming reviews")
-    for name, when in summary.upcoming_reviews:
-        overdue = " (overdue)" if when < summary.today else ""
-        reviews.add_row(name, when.isoformat() + overdue)
-    console.print(reviews)
+    table = Table("topic", "review on", "in the plan", title="spaced reviews")
+    for r in reviews:
+        overdue = " (overdue)" if r.review_on < summary.today else ""
+        table.add_row(f"{r.course}: {r.topic}", f"{r.review_on:%a %d %b}{overdue}", r.text)
+    console.print(table)
 
 
-def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str) -> None:
+def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str, zone: str) -> None:
     from rich.table import Table
 
     if format_ == "json":
         print(json.dumps(rows, indent=2))
         return
     if format_ == "csv":
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(out.getvalue(), end="")
+        from services.csv_export import as_csv
+
+        print(as_csv(rows), end="")
         return
-    table = Table("id", "title", "course", "type", "status", "scheduled", "min", title=title)
+    table = Table("id", "title", "course", "type", "status", f"scheduled ({zone_label(zone)})",
+                  "min", title=title)  # fmt: skip
     for r in rows:
         table.add_row(
             r["id"][:8], r["title"], r["course"], r["type"], r["status"],
-            r["scheduled_start"][:16].replace("T", " "), str(r["minutes"]),
+            local_time(r["scheduled_start"], zone), str(r["minutes"]),
         )  # fmt: skip
     console.print(table)
 
@@ -159,10 +178,12 @@ def emit_rows(rows: list[dict[str, Any]], format_: str, *, title: str) -> None:
 @tasks_app.command("events")
 def task_events_cmd(
     ctx: typer.Context,
-    task_id: Annotated[str, typer.Argument(help="The task's id.")],
+    task_id: Annotated[
+        str, typer.Argument(help="The task's id, or its start as 'tasks' shows it (8 characters).")
+    ],
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email or id.")] = None,
 ) -> None:
-    """One task's timeline."""
+    """One task's timeline, in the student's time."""
     from rich.table import Table
 
     from services import catalog, history
@@ -170,21 +191,44 @@ def task_events_cmd(
     who = user or (ctx.obj or {}).get("user")
     if who is None:
         raise InvalidInput.single("--user is required", "user")
-    try:
-        tid = uuid.UUID(task_id)
-    except ValueError:
-        raise InvalidInput.single(f"'{task_id}' is not a task id", "task_id") from None
     with unit_of_work() as session:
-        events = history.task_timeline(session, catalog.find_user(session, who), tid)
-        table = Table("when (UTC)", "event", "source", "details", title=f"task {task_id}")
+        student = catalog.find_user(session, who)
+        zone = student.timezone
+        task = history.find_task(session, student, task_id)
+        events = history.task_timeline(session, student, task.id)
+        table = Table(f"when ({zone_label(zone)})", "event", "source", "details",
+                      title=f"{task.title} ({task.id})")  # fmt: skip
         for e in events:
             table.add_row(
-                e.created_at.isoformat(timespec="seconds"), e.event_type.value, e.source.value,
-                json.dumps(e.payload, sort_keys=True),
+                local_time(e.created_at, zone, "%a %d %b %H:%M:%S"), e.event_type.value,
+                e.source.value, event_details(e.payload, zone),
             )  # fmt: skip
     if not events:
         raise InvalidInput.single(f"no events for task {task_id}", "task_id")
     console.print(table)
+
+
+def event_details(payload: dict[str, Any], zone: str) -> str:
+    """An event's payload as `key=value` pairs, its times in the student's zone."""
+    parts = []
+    for key in sorted(payload):
+        value = payload[key]
+        if isinstance(value, str) and _looks_like_time(value):
+            value = local_time(value, zone)
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def _looks_like_time(value: str) -> bool:
+    from datetime import datetime
+
+    if len(value) < 16 or value[4:5] != "-" or "T" not in value:
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def register(app: typer.Typer) -> None:

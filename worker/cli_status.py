@@ -9,10 +9,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from worker.cli_common import UserOpt, console, local_time, start, unit_of_work, zone_label
+from worker.cli_common import (
+    UserOpt,
+    console,
+    local_iso,
+    local_time,
+    start,
+    unit_of_work,
+    zone_label,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from sqlalchemy.orm import Session
 
     from services.realtime.health import PushStatus
     from services.status import SyncStatus
@@ -24,7 +33,9 @@ def status_cmd(
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Email, id or the start of an id.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="How many runs and errors to show.")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many runs and errors to show.")
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Last sync runs, open sync errors, integrations needing attention, push health."""
@@ -39,12 +50,25 @@ def status_cmd(
         uid = catalog.find_user(session, user).id if user is not None else None
         status = sync_status(session, uid, limit=limit)
         push = push_status(session, settings, uid, datetime.now(UTC))
+        zones = {u: zone for u, (_email, zone) in status.users.items()}
+        zones |= student_zones(session, {c.user_id for c in push.channels} - set(zones))
     if as_json:
         print(json.dumps({**status_json(status), "push": push_json(push)}, indent=2))
         return
     for table in status_tables(status, one_user=uid is not None):
         console.print(table)
-    print_push(push)
+    print_push(push, zones)
+
+
+def student_zones(session: Session, user_ids: set[Any]) -> dict[Any, str]:
+    from sqlalchemy import select
+
+    from db.models import User
+
+    if not user_ids:
+        return {}
+    query = select(User.id, User.timezone).where(User.id.in_(user_ids))
+    return {uid: zone for uid, zone in session.execute(query)}
 
 
 def push_json(push: PushStatus) -> dict[str, Any]:
@@ -63,13 +87,16 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
         email, zone = status.users.get(user_id, ("", "UTC"))
         return {"user_id": str(user_id), "email": email, "timezone": zone}
 
+    def zone_of(user_id: Any) -> str:
+        return status.users.get(user_id, ("", "UTC"))[1]
+
     return {
         "runs": [
             {
                 **who(r.user_id),
                 "id": str(r.id),
-                "started_at": r.started_at.isoformat(),
-                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "started_at": local_iso(r.started_at, zone_of(r.user_id)),
+                "finished_at": local_iso(r.finished_at, zone_of(r.user_id)) or None,
                 "trigger": r.trigger,
                 "outcome": r.outcome,
                 "duration_ms": r.duration_ms,
@@ -81,7 +108,7 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
             {
                 **who(e.user_id),
                 "id": str(e.id),
-                "created_at": e.created_at.isoformat(),
+                "created_at": local_iso(e.created_at, zone_of(e.user_id)),
                 "provider": e.provider,
                 "operation": e.operation,
                 "http_status": e.http_status,
@@ -138,7 +165,10 @@ def plan_cmd(
 ) -> None:
     """The current plan: the blocks in your calendar with the reason for each, the work at risk,
     and the work planned beyond the written window."""
+    from datetime import UTC, datetime
+
     from services import catalog
+    from services.reviews import missed_line, review_states
     from services.status import current_plan
     from services.sync.horizon import at_risk_line, later_line
 
@@ -146,9 +176,19 @@ def plan_cmd(
         student = catalog.find_user(session, user)
         zone, email = student.timezone, student.email
         current = current_plan(session, student.id)
+        reviews = review_states(session, student, now=datetime.now(UTC))
+    missed = [r for r in reviews if r.state == "missed"]
     if as_json:
+        # Every time with her offset: the tasks, the later blocks and the window's end.
+        for row in [*current.tasks, *current.later.get("blocks", [])]:
+            row["start"], row["end"] = local_iso(row["start"], zone), local_iso(row["end"], zone)
+        if current.later.get("window_end"):
+            current.later["window_end"] = local_iso(current.later["window_end"], zone)
         print(json.dumps({"timezone": zone, "tasks": current.tasks, "at_risk": current.at_risk,
-                          "later": current.later}, indent=2))  # fmt: skip
+                          "later": current.later, "missed_reviews": [
+                              {"topic": r.topic, "course": r.course,
+                               "date": r.review_on.isoformat(), "explanation": r.text}
+                              for r in missed]}, indent=2))  # fmt: skip
         return
     console.print(plan_table(current.tasks, zone=zone, title=f"plan of {email}"))
     for item in current.at_risk:
@@ -158,6 +198,8 @@ def plan_cmd(
     later = later_line(current.later, zone)
     if later:
         console.print(f"[cyan]later[/]: {later}", highlight=False)
+    if (line := missed_line(reviews)) is not None:
+        console.print(f"[magenta]{line[0]}[/]: {line[1]}", highlight=False)
     if current.last_sync_at is None:
         console.print("no sync has run yet: 'studyplanner sync --user …' plans and pushes")
 
@@ -184,7 +226,7 @@ def register(app: typer.Typer) -> None:
     app.command("plan")(plan_cmd)
 
 
-def print_push(push: PushStatus) -> None:
+def print_push(push: PushStatus, zones: dict[Any, str]) -> None:
     if not push.enabled:
         console.print("real-time sync: off (polling only)")
         return
@@ -204,16 +246,17 @@ def print_push(push: PushStatus) -> None:
         from rich.table import Table
 
         channels = Table(
-            "user", "calendar", "status", "expires (UTC)", "last notified", "note",
+            "user", "calendar", "status", "expires (their time)", "last notified", "note",
             title="Google push channels",
         )  # fmt: skip
         for c in push.channels[:100]:
+            zone = zones.get(c.user_id, "UTC")
             channels.add_row(
                 str(c.user_id)[:8],
                 c.calendar_id[:40],
                 c.status,
-                c.expires_at.isoformat(timespec="minutes") if c.expires_at else "",
-                c.last_notified_at.isoformat(timespec="seconds") if c.last_notified_at else "",
+                local_time(c.expires_at, zone, WHEN + " %z") if c.expires_at else "",
+                local_time(c.last_notified_at, zone, WHEN + " %z") if c.last_notified_at else "",
                 c.reason[:80],
             )
         console.print(channels)

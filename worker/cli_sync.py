@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from planner.problems import InvalidInput
-from worker.cli_common import UserOpt, console, start, unit_of_work
+from worker.cli_common import UserError, UserOpt, console, start, unit_of_work
 
 if TYPE_CHECKING:
     from services.sync.run import SyncReport
@@ -86,11 +86,21 @@ def show_calendar_choices(choices: list[Any], *, explicit: bool) -> None:
         )
 
 
+NOTION_TOKEN_ENV = "STUDYPLANNER_NOTION_TOKEN"
+
+
 @connect_app.command("notion")
 def connect_notion_cmd(
     user: UserOpt,
-    token: Annotated[str, typer.Option(help="The integration's secret (kept encrypted).")],
     database: Annotated[str, typer.Option(help="The database id (from its URL).")],
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"A file holding the integration's secret. Without it: ${NOTION_TOKEN_ENV}, "
+            "else a hidden prompt (or standard input)."
+        ),
+    ] = None,
+    token: Annotated[str | None, typer.Option(hidden=True)] = None,
     data_source: Annotated[
         str | None, typer.Option(help="Which data source, when the database has several.")
     ] = None,
@@ -101,10 +111,21 @@ def connect_notion_cmd(
         Path | None, typer.Option(help="JSON mapping our fields to your column names.")
     ] = None,
 ) -> None:
-    """Store the Notion token (encrypted), resolve the data source, check or add the columns."""
+    """Store the Notion token (encrypted), resolve the data source, check or add the columns.
+
+    The secret never goes on the command line, where every user of the machine can read it in
+    the process list: it comes from --token-file, $STUDYPLANNER_NOTION_TOKEN or a prompt."""
     from services import catalog
     from services.connect import connect_notion
 
+    if token is not None:
+        raise InvalidInput.single(
+            "--token was removed: a secret on the command line shows in the process list; use "
+            f"--token-file FILE, ${NOTION_TOKEN_ENV} or the prompt (and revoke the secret just "
+            "typed, if others use this machine)",
+            "token",
+        )
+    secret = notion_secret(token_file)
     settings = start()
     names = None
     if property_names is not None:
@@ -119,7 +140,7 @@ def connect_notion_cmd(
             session,
             settings,
             catalog.find_user(session, user),
-            token=token,
+            token=secret,
             database_id=database,
             data_source=data_source,
             two_way=not one_way,
@@ -127,6 +148,35 @@ def connect_notion_cmd(
         )
         source = row.notion_data_source_id
     console.print(f"Notion connected (data source {source})")
+
+
+def notion_secret(token_file: Path | None) -> str:
+    """The Notion secret from a file, the environment or a hidden prompt, in that order."""
+    import os
+    import sys
+
+    if token_file is not None:
+        try:
+            secret = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise InvalidInput.single(f"cannot read {token_file}: {reason}", "token-file") from None
+        where = str(token_file)
+    elif os.environ.get(NOTION_TOKEN_ENV, "").strip():
+        secret, where = os.environ[NOTION_TOKEN_ENV].strip(), f"${NOTION_TOKEN_ENV}"
+    elif sys.stdin.isatty():
+        try:
+            secret = typer.prompt("Notion integration secret", hide_input=True).strip()
+        except typer.Abort:
+            secret = ""
+        where = "the prompt"
+    else:  # piped in: `secret-tool lookup … | studyplanner connect notion …`
+        secret, where = sys.stdin.readline().strip(), "standard input"
+    if not secret:
+        raise InvalidInput.single(f"no Notion secret in {where}", "token")
+    if len(secret.split()) != 1:
+        raise InvalidInput.single(f"the Notion secret in {where} has spaces in it", "token")
+    return secret
 
 
 def print_report(report: SyncReport, zone: str) -> None:
@@ -164,6 +214,7 @@ def sync_cmd(
     from services import catalog
     from services.dispatch import claim_due_users
     from services.sync.run import SyncOptions, sync_user
+    from services.unreadable_secrets import is_unreadable
 
     settings = start()
     engine = get_engine(settings.effective_database_url)
@@ -195,14 +246,22 @@ def sync_cmd(
     if not ids:
         console.print("no student is due a sync (each is synced every few minutes by beat)")
     failed = False
+    unreadable: list[SyncReport] = []
     for user_id in ids:
         report = sync_user(engine, settings, user_id, options=options)
+        if is_unreadable(report):
+            unreadable.append(report)  # one line for all of them, below
+            continue
         if len(ids) > 1:
             console.print(f"user {user_id}:")
         print_report(report, zones.get(user_id, "UTC"))
         failed |= report.outcome.value == "failed"
     if dry_run:
         console.print("dry run: nothing was written to the database, Google or Notion")
+    if unreadable:
+        students = f" ({len(unreadable)} students)" if len(unreadable) > 1 else ""
+        recorded = "" if dry_run else "; recorded, see 'studyplanner status'"
+        raise UserError(f"{unreadable[0].errors[0].text()}{students}{recorded}")
     if failed:
         raise typer.Exit(1)
 

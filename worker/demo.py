@@ -227,6 +227,7 @@ def run_demo(
     from tasks.sync import SYNC_TASK
     from worker.demo_report import (
         next_steps,
+        show_missed_reviews,
         show_plan,
         show_reconciled,
         show_runs,
@@ -275,6 +276,7 @@ def run_demo(
         show_plan(world, console, zone)
         show_reconciled(world, console, second_started)
         show_runs(runs, console, DEMO_TIMEZONE)
+        show_missed_reviews(world, console)
         html, png = write_picture(world, now, DEMO_TIMEZONE)
         console.print(f"[bold]6.[/] week view: {html}" + (f" and {png}" if png else ""))
         console.print(f"done in {time.monotonic() - started:.0f}s")

@@ -91,15 +91,28 @@ def show_runs(runs: list[SyncRun], console: Console, zone: str) -> None:
         console.print(f"[cyan]later[/]: {later}", highlight=False)
 
 
+def show_missed_reviews(world: DemoWorld, console: Console) -> None:
+    """The spaced reviews whose day passed, in the words `plan` uses (services/reviews.py)."""
+    from db.models import User
+    from services.reviews import missed_line, review_states
+
+    with session_scope(world.engine) as session:
+        user = session.get(User, world.user_id)
+        assert user is not None
+        line = missed_line(review_states(session, user, now=datetime.now(UTC)))
+    if line is not None:
+        console.print(f"[magenta]{line[0]}[/]: {line[1]}", highlight=False)
+
+
 def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path, Path | None]:
-    from worker.demo_courses import COURSES
-    from worker.weekview import (
+    from api.weekview.view import (
         WeekBlock,
         busy_blocks,
         html_to_png,
         render_week_html,
         write_week_view,
     )
+    from worker.demo_courses import COURSES
 
     with session_scope(world.engine) as session:
         courses = {
@@ -144,6 +157,7 @@ def write_picture(world: DemoWorld, now: datetime, zone_name: str) -> tuple[Path
         title=f"Maya's next seven days, from {week_start:%A %d %B %Y}",
         at_risk=[f"{i['minutes_missing']} min — {i['reason']}" for i in risky],
         course_colors={c.code: c.color for c in COURSES},
+        now=now,
     )
     path = write_week_view(world.settings.var_dir / "week.html", html)
     png = world.settings.var_dir / "week.png"
@@ -207,6 +221,7 @@ def next_steps(
         "studyplanner user list",
         f"studyplanner plan --user {email}",
         f"studyplanner tasks --user {email} --summary",
+        f"studyplanner week --user {email}",
     ]
     if keep_running:
         lines += [f"studyplanner sync --user {email}", "studyplanner flower"]

@@ -24,15 +24,14 @@ def serve_pages(world: DemoWorld, console: Console) -> Callable[[], None]:
     from api.app import create_api
     from db.models import User
     from db.session import session_scope
-    from emulators.notion import onboard_oauth
     from services.onboarding.signin import create_invite, invite_url
 
     settings = world.settings.model_copy(
         update={
             "google_auth_uri": world.google.auth_uri,
             "google_revoke_uri": world.google.revoke_uri,
-            "notion_client_id": onboard_oauth.CLIENT_ID,
-            "notion_client_secret": SecretStr(onboard_oauth.CLIENT_SECRET),
+            "notion_client_id": world.notion.settings.oauth_client_id,
+            "notion_client_secret": SecretStr(world.notion.settings.oauth_client_secret),
         }
     )
     config = uvicorn.Config(

@@ -3,8 +3,6 @@ exports) and "sync now"."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from datetime import date, timedelta
@@ -21,6 +19,7 @@ from api.deps import Ctx, DbSession
 from api.pages.web import Csrf, SignedIn, Student, now, redirect, render
 from planner.problems import InvalidInput
 from planner.vocabulary import TaskStatus
+from services.csv_export import as_csv
 from services.history import TaskFilter
 from services.onboarding import views
 
@@ -74,8 +73,8 @@ def _week_start(raw: str | None, today: date) -> date:
 
 @router.get("/week", response_class=HTMLResponse)
 def week_page(request: Request, ctx: Ctx, session: DbSession, who: SignedIn) -> HTMLResponse:
-    from worker.weekview import WeekBlock, busy_blocks
-    from worker.weekview_embed import WEEK_CSS, render_week_fragment
+    from api.weekview.embed import WEEK_CSS, render_week_fragment
+    from api.weekview.view import WeekBlock, busy_blocks
 
     zone = ZoneInfo(who.user.timezone)
     current = now()
@@ -163,13 +162,8 @@ def tasks_page(request: Request, session: DbSession, who: SignedIn) -> HTMLRespo
 def tasks_csv(request: Request, session: DbSession, who: SignedIn) -> Response:
     flt, _ = _filter(request)
     rows = views.timeline(session, who.user, flt).rows
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     headers = {"Content-Disposition": 'attachment; filename="tasks.csv"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(as_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/tasks.json")

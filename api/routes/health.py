@@ -1,6 +1,7 @@
 """`GET /v1/health`: the checks of `studyplanner health`, for load balancers and monitors.
 
-200 when the database is reachable and migrated and the broker is reachable; 503 otherwise.
+200 when the database is reachable and migrated, the broker is reachable and this process's
+Fernet keys read the stored secrets; 503 otherwise.
 Workers and integrations are reported but never fail the check (a sync backlog or one student's
 revoked grant is no reason to take the API out of rotation). Public, so the details carry no
 secret (URLs are shown without passwords) and no student's name. The result is reused for
@@ -18,7 +19,13 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ApiContext, Ctx
 from api.schemas import CheckOut, HealthOut
-from services.health import check_broker, check_database, check_integrations, check_workers
+from services.health import (
+    check_broker,
+    check_database,
+    check_integrations,
+    check_secrets,
+    check_workers,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -45,6 +52,7 @@ def _run_checks(ctx: ApiContext) -> HealthOut:
         check_broker(ctx.settings),
         check_workers(ctx.engine, ctx.settings, datetime.now(UTC)),
         check_integrations(ctx.engine),
+        check_secrets(ctx.engine),
     ]
     return HealthOut(
         ok=all(c.ok for c in checks),

@@ -31,6 +31,7 @@ from db.models import AssessmentFeed
 from integrations.sources.feed_fetch import FeedPolicy
 from planner.problems import InvalidInput, Problem
 from services.ingest import csv_grades, csv_rows, feeds, imports
+from services.ingest.all_or_nothing import ImportReport
 from services.schemas import TopicResult
 
 router = APIRouter(tags=["imports"], responses=COMMON_RESPONSES)
@@ -68,7 +69,7 @@ def import_csv(
     return ImportOut.of(report)
 
 
-def _feed_out(feed: AssessmentFeed, report: imports.ImportReport) -> FeedOut:
+def _feed_out(feed: AssessmentFeed, report: ImportReport) -> FeedOut:
     parts = urlsplit(feed.url)
     return FeedOut(
         id=feed.id,
@@ -80,9 +81,7 @@ def _feed_out(feed: AssessmentFeed, report: imports.ImportReport) -> FeedOut:
     )
 
 
-def _refreshed(
-    session: DbSession, feed: AssessmentFeed, policy: FeedPolicy
-) -> imports.ImportReport:
+def _refreshed(session: DbSession, feed: AssessmentFeed, policy: FeedPolicy) -> ImportReport:
     outcome = feeds.refresh_feed(session, feed, now=now_utc(), policy=policy)
     if outcome.error is not None or outcome.report is None:
         # As `feed add` does: a feed that cannot be imported is not kept, nor is its error.

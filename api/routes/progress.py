@@ -8,16 +8,18 @@ task id; the run then appears under `GET /v1/users/{user_id}/sync`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Annotated, Any
 
 from celery import Celery
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from kombu.exceptions import OperationalError
 
-from api.deps import ApiContext, Ctx, DbSession, OwnedUser
-from api.errors import COMMON_RESPONSES
+from api.deps import ApiContext, Ctx, DbSession, OwnedUser, read_only
+from api.errors import COMMON_RESPONSES, ApiError, ErrorBody
 from api.owners import now_utc
-from api.pagination import Page, Pagination, page_of
+from api.pagination import Page, Pagination, json_response, page_of
 from api.task_resources import (
     PathOut,
     PlanOut,
@@ -34,6 +36,16 @@ from tasks.sync import SYNC_TASK
 router = APIRouter(tags=["progress"], responses=COMMON_RESPONSES)
 
 _celery_lock = threading.Lock()
+log = logging.getLogger("api")
+
+# kombu's default retries a publish 3 times; one quick retry rides out a broker blip.
+SEND_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+BROKER_RETRY_AFTER_S = 10
 
 
 def celery_app(ctx: ApiContext) -> Celery:
@@ -68,15 +80,17 @@ def list_paths(
     response_model=PlanOut,
     summary="The planned tasks in time order with the planner's reasons, and the work at risk",
 )
-def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Request) -> PlanOut:
-    plan = status.current_plan(session, user.id)
-    window = plan.tasks[page.offset : page.offset + page.limit + 1]
-    tasks = page_of([PlanTaskOut.model_validate(t) for t in window], page, request)
-    return PlanOut(
-        **tasks.model_dump(exclude={"items"}),
-        items=tasks.items,
-        at_risk=plan.at_risk,
-        last_sync_at=plan.last_sync_at,
+@read_only
+def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Request) -> Response:
+    plan = status.current_plan(session, user.id, limit=page.limit + 1, offset=page.offset)
+    tasks = page_of([PlanTaskOut.model_validate(t) for t in plan.tasks], page, request)
+    return json_response(
+        PlanOut(
+            **tasks.model_dump(exclude={"items"}),
+            items=tasks.items,
+            at_risk=plan.at_risk,
+            last_sync_at=plan.last_sync_at,
+        )
     )
 
 
@@ -85,6 +99,7 @@ def get_plan(user: OwnedUser, session: DbSession, page: Pagination, request: Req
     response_model=SyncStatusOut,
     summary="The latest sync runs, the open sync errors and the integrations' health",
 )
+@read_only
 def get_sync_status(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request
 ) -> SyncStatusOut:
@@ -113,8 +128,25 @@ def get_sync_status(
     response_model=SyncQueuedOut,
     status_code=202,
     summary="Sync now: queue the student's sync for a worker",
+    responses={503: {"model": ErrorBody, "description": "The task queue is unreachable"}},
 )
 def sync_now(user: OwnedUser, ctx: Ctx) -> SyncQueuedOut:
-    # Ids only in the message (as every trigger sends): the worker reads the rest itself.
-    result: Any = celery_app(ctx).send_task(SYNC_TASK, args=(str(user.id), "api"))
+    try:
+        # Ids only in the message (as every trigger sends): the worker reads the rest itself.
+        # ignore_result: nobody reads it (the run shows up under GET …/sync); one retry, so a
+        # broker that is down answers 503 in well under a second instead of hanging the client.
+        result: Any = celery_app(ctx).send_task(
+            SYNC_TASK,
+            args=(str(user.id), "api"),
+            ignore_result=True,
+            retry_policy=SEND_RETRY_POLICY,
+        )
+    except (OperationalError, OSError) as exc:
+        log.warning("sync now: the broker is unreachable (%s)", type(exc).__name__)
+        raise ApiError(
+            503,
+            "the task queue is unreachable right now; the sync was not queued, try again later",
+            code="broker_unavailable",
+            headers={"Retry-After": str(BROKER_RETRY_AFTER_S)},
+        ) from None
     return SyncQueuedOut(task_id=str(result.id), status_url=f"/v1/users/{user.id}/sync")

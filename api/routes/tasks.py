@@ -11,21 +11,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned
+from api.deps import CurrentPrincipal, DbSession, OwnedUser, owned, read_only
 from api.errors import COMMON_RESPONSES, ErrorBody
 from api.owners import DateOrTime, in_request, local_instant, now_utc
-from api.pagination import Page, Pagination, page_of
+from api.pagination import Page, Pagination, json_response, page_of
 from api.task_resources import (
     BatchOut,
     EventOut,
@@ -34,11 +32,13 @@ from api.task_resources import (
     SummaryOut,
     TaskBatchIn,
     TaskOut,
+    task_item,
 )
 from db.models import Course, StudyPath, StudyTask, User
 from planner.problems import InvalidInput
 from planner.vocabulary import Difficulty, TaskStatus
 from services import history, study_tasks
+from services.csv_export import as_csv
 from services.study_tasks import TaskChangeIn
 
 router = APIRouter(tags=["tasks"], responses=COMMON_RESPONSES)
@@ -129,7 +129,7 @@ class TaskQuery:
         )
 
 
-def task_query(
+async def task_query(
     status: Annotated[TaskStatus | None, Query(description="Only this status.")] = None,
     course: Annotated[
         str | None, Query(max_length=64, description="A course code (seed 003's module).")
@@ -156,13 +156,13 @@ Filters = Annotated[TaskQuery, Depends(task_query)]
     response_model=Page[TaskOut],
     summary="A student's tasks, newest first, with filters",
 )
+@read_only
 def list_tasks(
     user: OwnedUser, session: DbSession, page: Pagination, request: Request, filters: Filters
-) -> Page[TaskOut]:
+) -> Response:
     flt = filters.for_user(user, limit=page.limit + 1, offset=page.offset)
-    codes = _course_codes(session, user.id)
-    tasks = history.task_history(session, user, flt)
-    return page_of([TaskOut.of(t, codes.get(t.course_id, "")) for t in tasks], page, request)
+    rows = history.task_list_rows(session, user.id, flt)
+    return json_response(page_of([task_item(r) for r in rows], page, request))
 
 
 @router.get(
@@ -170,6 +170,7 @@ def list_tasks(
     response_model=SummaryOut,
     summary="Counts per status, accuracy by topic, upcoming reviews",
 )
+@read_only
 def task_summary(user: OwnedUser, session: DbSession) -> SummaryOut:
     today = now_utc().astimezone(ZoneInfo(user.timezone)).date()
     summary = history.summarize(session, user, today=today)
@@ -185,29 +186,11 @@ def task_summary(user: OwnedUser, session: DbSession) -> SummaryOut:
 
 EXPORT_DEFAULT = 1000
 EXPORT_MAX = 5000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The header of an empty export (services.history.as_rows's keys).
 EXPORT_COLUMNS = [
     "id", "title", "course", "type", "difficulty", "status", "scheduled_start",
     "scheduled_end", "minutes", "priority", "score",
 ]  # fmt: skip
-
-
-def csv_cell(value: Any) -> Any:
-    """A spreadsheet would run a text cell that starts like a formula (`=HYPERLINK(…)`): such
-    cells get a leading apostrophe (OWASP's advice). JSON exports keep every value as stored."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def as_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    columns = list(rows[0]) if rows else EXPORT_COLUMNS
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
-    return out.getvalue()
 
 
 @router.get(
@@ -220,6 +203,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
         }
     },
 )
+@read_only
 def export_tasks(
     user: OwnedUser,
     session: DbSession,
@@ -239,7 +223,8 @@ def export_tasks(
     if format == "json":
         body = json.dumps(rows, ensure_ascii=False)
         return Response(body, media_type="application/json", headers=headers)
-    return Response(as_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    body = as_csv(rows, EXPORT_COLUMNS)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get(
@@ -247,6 +232,7 @@ def export_tasks(
     response_model=Page[EventOut],
     summary="One task's event timeline, oldest first",
 )
+@read_only
 def task_events(
     task_id: uuid.UUID,
     principal: CurrentPrincipal,

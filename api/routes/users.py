@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from api.deps import AdminPrincipal, CurrentPrincipal, DbSession, OwnedUser
+from api.deps import AdminPrincipal, CurrentPrincipal, DbSession, OwnedUser, read_only
 from api.errors import COMMON_RESPONSES, ApiError, pydantic_fields
 from api.pagination import Page, Pagination, paginate
 from api.schemas import MeOut, UserOut, UserPatch
@@ -38,7 +38,8 @@ def list_users(
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="One user")
-def get_user(user: OwnedUser) -> UserOut:
+@read_only
+async def get_user(user: OwnedUser) -> UserOut:  # the row is loaded: no I/O left, no thread
     return UserOut.of(user)
 
 

@@ -1,33 +1,45 @@
 """The API benchmark: latency percentiles and requests per second of `GET /v1/health` (the
-framework floor) and `GET /v1/users/{id}` (token check, rate limit, one owned row), served by
-`studyplanner api serve --workers N` on PostgreSQL, with the Redis-backed rate limiter on.
+framework floor), `GET /v1/users/{id}` (token check, rate limit, one owned row), the task list
+of a student with 2,000 tasks with filters on, and the plan, served by
+`studyplanner api serve --workers N` on PostgreSQL, with the Redis-backed rate limiter on; then
+the same with 1 worker and 1 connection.
 
 The load comes from this process: `concurrency` keep-alive connections, each sending its next
 GET as soon as the last answer arrived (a minimal HTTP/1.1 client on asyncio streams). On 2
 cores it competes with the server for CPU, so the figures are what one machine does end to end,
-not the server alone. The task-list and plan endpoints join here when their routes exist.
+not the server alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import make_url
 
 from api.auth import mint_token
+from bench.api import cpu
+from bench.api.seed import (
+    EPOCH,
+    PAST_DAYS,
+    SPREAD_DAYS,
+    HeavyStudent,
+    seed_heavy_students,
+    seed_users,
+)
 from db import migrate
-from db.session import make_engine, session_scope
-from services.catalog import upsert_user
-from services.schemas import UserIn
 from services.settings import Settings
 from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
@@ -41,9 +53,23 @@ class ApiBenchConfig:
     workdir: Path
     workers: int = 2
     users: int = 200
-    requests: int = 10000
+    requests: int = 3000
     warmup: int = 300
     concurrency: int = 8
+    heavy_users: int = 10  # students with `tasks_each` tasks (the task list and the plan)
+    tasks_each: int = 2000
+    # Then the same endpoints with 1 worker and 1 connection (0: skipped): latency with no
+    # queueing, which moves much less than the loaded figures when others share the cores.
+    single_requests: int = 1000
+    only: tuple[str, ...] = ()  # endpoint slugs to run (all when empty)
+
+
+@dataclass(frozen=True)
+class Setup:
+    workers: int
+    concurrency: int
+    requests: int
+    warmup: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +80,7 @@ class Metric:
     endpoint: str
     workers: int
     concurrency: int
+    load_avg_1m: float  # the machine's, when the endpoint's run ended (2 cores, shared)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,23 +160,41 @@ async def _load(
 
 
 def measure(
-    base_url: str, endpoint: Endpoint, config: ApiBenchConfig, emit: Callable[[Metric], None]
+    base_url: str,
+    endpoint: Endpoint,
+    setup: Setup,
+    emit: Callable[[Metric], None],
+    *,
+    database: str = "",
 ) -> None:
-    asyncio.run(_load(base_url, endpoint, config.warmup, config.concurrency, seed=1))
+    asyncio.run(_load(base_url, endpoint, setup.warmup, setup.concurrency, seed=1))
+    # After the warm-up, so the pools' connections (and their backends) exist.
+    server = cpu.server_pids(int(httpx.URL(base_url).port or 80)) if cpu.available() else []
+    backends = cpu.backend_pids(database) if database and cpu.available() else []
+    cpu_before = cpu.cpu_times(server), cpu.cpu_times(backends)
     latencies, failures, wall = asyncio.run(
-        _load(base_url, endpoint, config.requests, config.concurrency, seed=2)
+        _load(base_url, endpoint, setup.requests, setup.concurrency, seed=2)
     )
+    cpu_after = cpu.cpu_times(server), cpu.cpu_times(backends)
     ordered = sorted(latencies)
+    load = round(os.getloadavg()[0], 2)
 
     def out(name: str, value: float, unit: str) -> None:
         emit(Metric(f"api_{endpoint.slug}_{name}", value, unit, endpoint.name,
-                    config.workers, config.concurrency))  # fmt: skip
+                    setup.workers, setup.concurrency, load))  # fmt: skip
 
     for q in (50, 95, 99):
         out(f"p{q}", round(percentile(ordered, q) * 1000, 2), "ms")
     out("mean", round(statistics.fmean(ordered) * 1000, 2), "ms")
     out("requests_per_s", round(len(latencies) / wall, 1), "req/s")
     out("non_200", failures, "responses")
+    if server:
+        # CPU per request barely moves with the machine's load: the figure to compare versions.
+        per_request = 1000 / len(latencies)
+        server_s = cpu.spent(cpu_before[0], cpu_after[0])
+        out("server_cpu_ms_per_request", round(server_s * per_request, 3), "ms")
+        db_s = cpu.spent(cpu_before[1], cpu_after[1])
+        out("db_cpu_ms_per_request", round(db_s * per_request, 3), "ms")
 
 
 @contextmanager
@@ -162,27 +207,16 @@ def scratch_postgres(base_url: str) -> Iterator[str]:
         drop_scratch_postgres(base_url, url)
 
 
-def seed_users(database_url: str, count: int) -> list[Any]:
-    engine = make_engine(database_url)
-    ids = []
-    try:
-        with session_scope(engine) as session:
-            for i in range(count):
-                data = UserIn(email=f"bench-{i}@example.edu", full_name=f"Bench Student {i}")
-                ids.append(upsert_user(session, data).id)
-    finally:
-        engine.dispose()
-    return ids
-
-
 def run(
     config: ApiBenchConfig, *, log: Callable[[str], None], emit: Callable[[Metric], None]
 ) -> None:
     from tests.e2e.api.server import serve_cli
 
     with scratch_postgres(config.base_database_url) as database_url:
-        log(f"seeding {config.users} users")
+        database = make_url(database_url).database or ""
+        log(f"seeding {config.users} users and {config.heavy_users} with {config.tasks_each} tasks")
         user_ids = seed_users(database_url, config.users)
+        heavy = seed_heavy_students(database_url, config.heavy_users, config.tasks_each)
         settings = Settings(
             _env_file=None,
             var_dir=config.workdir / "var",
@@ -192,22 +226,61 @@ def run(
             api_rate_limit=1_000_000_000,  # counted (the cost is real), never reached
             log_level="WARNING",  # no access log line per request
         )
+        everyone = user_ids + [h.user_id for h in heavy]
         tokens = {
             uid: mint_token(settings, user_id=uid, email="", ttl=timedelta(hours=2))
-            for uid in user_ids
+            for uid in everyone
         }
-
-        def user_request(rng: random.Random) -> tuple[str, dict[str, str]]:
-            uid = rng.choice(user_ids)
-            return f"/v1/users/{uid}", {"Authorization": f"Bearer {tokens[uid]}"}
-
         endpoints = [
-            Endpoint("GET /v1/health", "health", lambda rng: ("/v1/health", {})),
-            Endpoint("GET /v1/users/{id}", "user", user_request),
+            e
+            for e in bench_endpoints(user_ids, heavy, tokens)
+            if not config.only or e.slug in config.only
         ]
         env = settings.as_env()
         config.workdir.mkdir(parents=True, exist_ok=True)
-        with serve_cli(env, config.workdir, workers=config.workers) as url:
-            for endpoint in endpoints:
-                log(f"{endpoint.name}: {config.requests} requests, {config.concurrency} in flight")
-                measure(url, endpoint, config, emit)
+        setups = [(config.workers, config.concurrency, config.requests)]
+        if config.single_requests:
+            setups.append((1, 1, config.single_requests))
+        for workers, concurrency, requests in setups:
+            with serve_cli(env, config.workdir, workers=workers) as url:
+                for endpoint in endpoints:
+                    log(f"{endpoint.name}: {requests} requests, {workers} workers, "
+                        f"{concurrency} in flight, load {os.getloadavg()[0]:.2f}")  # fmt: skip
+                    setup = Setup(workers, concurrency, requests, config.warmup)
+                    measure(url, endpoint, setup, emit, database=database)
+
+
+def bench_endpoints(
+    user_ids: list[uuid.UUID], heavy: list[HeavyStudent], tokens: dict[uuid.UUID, str]
+) -> list[Endpoint]:
+    def user_request(rng: random.Random) -> tuple[str, dict[str, str]]:
+        uid = rng.choice(user_ids)
+        return f"/v1/users/{uid}", {"Authorization": f"Bearer {tokens[uid]}"}
+
+    def tasks_request(rng: random.Random) -> tuple[str, dict[str, str]]:
+        # Every filter of the route at once but the topic: a status, a course and a 60-day
+        # window somewhere in the term (about one page of matches).
+        student = rng.choice(heavy)
+        offset_days = rng.randrange(-PAST_DAYS, SPREAD_DAYS - PAST_DAYS - 60)
+        since = EPOCH.date() + timedelta(days=offset_days)
+        until = since + timedelta(days=59)
+        query = urlencode({
+            "status": rng.choice(("scheduled", "completed")),
+            "course": rng.choice(student.courses),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+        })  # fmt: skip
+        path = f"/v1/users/{student.user_id}/tasks?{query}"
+        return path, {"Authorization": f"Bearer {tokens[student.user_id]}"}
+
+    def plan_request(rng: random.Random) -> tuple[str, dict[str, str]]:
+        student = rng.choice(heavy)
+        path = f"/v1/users/{student.user_id}/plan"
+        return path, {"Authorization": f"Bearer {tokens[student.user_id]}"}
+
+    return [
+        Endpoint("GET /v1/health", "health", lambda rng: ("/v1/health", {})),
+        Endpoint("GET /v1/users/{id}", "user", user_request),
+        Endpoint("GET /v1/users/{id}/tasks (2,000 tasks, filtered)", "tasks", tasks_request),
+        Endpoint("GET /v1/users/{id}/plan", "plan", plan_request),
+    ]

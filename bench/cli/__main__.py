@@ -23,6 +23,7 @@ STUDYPLANNER = str(Path(sys.executable).parent / "studyplanner")
 COMMANDS: tuple[tuple[str, ...], ...] = (
     ("--help",),
     ("plan", "--help"),
+    ("week", "--help"),
     ("user", "list"),
     ("status",),
 )

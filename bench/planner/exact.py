@@ -1,6 +1,6 @@
 """The shared chunk/gap abstraction, the exact CP-SAT gap-assignment model and a greedy baseline.
 
-Abstraction (``Model``), built from ``planner.core.build_problem`` — the very chunks and free
+Abstraction (``Model``), built from ``planner.problem.build_problem`` — the very chunks and free
 segments the planner places into:
 
 * a *gap* is a free segment ``[a, e)`` on one local day; a *chunk* has a duration ``d``, a
@@ -25,8 +25,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from planner.core import Problem
 from planner.placement import State
+from planner.problem import PlacementProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class Model:
     cap_left: dict[int, int]
 
 
-def model_of(problem: Problem) -> Model:
+def model_of(problem: PlacementProblem) -> Model:
     infos = [i for i in problem.chunks if not i.after_horizon]
     used = dict(problem.used)
     days = sorted({s.day for s in problem.segments})
@@ -188,7 +188,7 @@ def lp_bound(model: Model) -> float:
     return float(solver.Objective().Value())
 
 
-def edf_greedy(problem: Problem) -> set[str]:
+def edf_greedy(problem: PlacementProblem) -> set[str]:
     """Earliest-deadline-first baseline: by deadline (then priority), earliest fit."""
     state = State.build(list(problem.segments), dict(problem.used), problem.cap, problem.brk)
     infos = sorted(

@@ -36,8 +36,8 @@ from planner import (
     WeeklyWindow,
 )
 from planner import estimate as est
-from planner.core import build_problem
 from planner.freetime import Segment
+from planner.problem import build_problem
 from planner.vocabulary import AssessmentType, Difficulty, DifficultyCurve
 
 SIZES: dict[str, tuple[int, int]] = {"small": (50, 20), "medium": (200, 100), "heavy": (500, 300)}

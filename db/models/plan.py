@@ -63,6 +63,10 @@ class StudyTask(TimestampMixin, Base):
     __tablename__ = "study_tasks"
     __table_args__ = (
         Index("idx_task_user_status", "user_id", "status"),
+        # The task list's filters (services.history): see migration 0008.
+        Index(
+            "ix_study_tasks_user_id_status_scheduled_start", "user_id", "status", "scheduled_start"
+        ),
         Index("idx_task_scheduled", "user_id", "scheduled_start"),
         Index("idx_task_priority", "user_id", "priority_score"),
         Index("ix_study_tasks_path_id_scheduled_start", "path_id", "scheduled_start"),

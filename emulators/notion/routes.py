@@ -8,7 +8,6 @@ rate limited or counted.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -39,6 +38,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("PATCH", re.compile(rf"^/v1/data_sources/({_UUIDISH})$"), "/v1/data_sources/{id}"),
     ("POST", re.compile(rf"^/v1/data_sources/({_UUIDISH})/query$"), "/v1/data_sources/{id}/query"),
     ("POST", re.compile(r"^/v1/pages$"), "/v1/pages"),
+    ("POST", re.compile(r"^/v1/search$"), "/v1/search"),
     ("GET", re.compile(rf"^/v1/pages/({_UUIDISH})$"), "/v1/pages/{id}"),
     ("PATCH", re.compile(rf"^/v1/pages/({_UUIDISH})$"), "/v1/pages/{id}"),
 ]
@@ -120,8 +120,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0]
-        if self._onboard_oauth(method, path):
-            return
         try:
             if path.startswith("/_admin/"):
                 self._admin(method, path)
@@ -133,52 +131,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(err.status, error_body(err.status, err.code, err.message))
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def _onboard_oauth(self, method: str, path: str) -> bool:
-        # The onboarding branch's minimal OAuth and search (onboard_oauth.py).
-        from emulators.notion.onboard_oauth import OnboardOAuth
-        from emulators.serving import write_reply
-
-        server: Any = self.server
-        flow = getattr(server, "onboard_oauth", None)
-        if flow is None:
-            flow = server.onboard_oauth = OnboardOAuth(server.runtime.workspace)
-        length = int(self.headers.get("Content-Length") or 0) if method == "POST" else 0
-        if path not in ("/v1/oauth/authorize", "/v1/oauth/consent", "/v1/oauth/token",
-                        "/v1/oauth/revoke", "/v1/search"):  # fmt: skip
-            return False
-        if path not in ("/v1/search", "/v1/oauth/consent") and not self._onboard_client():
-            return False  # other clients get the emulator's full OAuth flow (oauth.py)
-        body = self.rfile.read(length) if length else b""
-        if path == "/v1/oauth/consent" and not _pending_here(flow, body):
-            self.rfile = io.BytesIO(body)  # the full flow's consent: give it the body back
-            return False
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        query = self.path.split("?", 1)[1] if "?" in self.path else ""
-        reply = flow.handle(method, path, query, headers, body)
-        if reply is None:
-            return False
-        write_reply(self, reply)
-        return True
-
-    def _onboard_client(self) -> bool:
-        """The request names the onboarding pages' client (query, or HTTP Basic auth)."""
-        import base64
-        from urllib.parse import parse_qs
-
-        from emulators.notion.onboard_oauth import CLIENT_ID
-
-        query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
-        if CLIENT_ID in query.get("client_id", []):
-            return True
-        auth = self.headers.get("Authorization") or ""
-        try:
-            user = (
-                base64.b64decode(auth[6:]).decode().split(":", 1)[0] if auth[:6] == "Basic " else ""
-            )
-        except ValueError:
-            return False
-        return user == CLIENT_ID
 
     # ---------------------------------------------------------------------------------- API
 
@@ -264,6 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
             return ws.query(object_id, body, token)
         if kind == "GET /v1/pages/{id}":
             return ws.retrieve_page(object_id, token)
+        if kind == "POST /v1/search":
+            return ws.search(body, token)
         if kind == "PATCH /v1/pages/{id}":
             return ws.update_page(object_id, body, token.bot_id, token)
         raise ApiError(400, "invalid_request_url", "Invalid request URL.")
@@ -438,11 +392,3 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("in_trash") is False and page.in_trash and body.get("properties"):
                 ws.update_page(page_id, {"in_trash": False}, editor)
             return ws.update_page(page_id, body, editor)
-
-
-def _pending_here(flow: Any, body: bytes) -> bool:
-    """A consent answer belongs to the onboarding flow when it names one of its requests."""
-    from urllib.parse import parse_qs
-
-    request = parse_qs(body.decode("utf-8", "replace")).get("request", [""])[0]
-    return request in flow.pending

@@ -330,6 +330,24 @@ class Workspace(PageValues):
             ds = self._data_source(raw_ds_id, viewer)
             return query_pages(ds, self.pages.values(), body, self.render_page)
 
+    def search(self, body: Json, viewer: Token) -> Json:
+        """POST /v1/search: the data sources the token can see whose name contains `query`.
+        Pages are never listed: the emulator's pages all live in data sources, which is how the
+        product finds them."""
+        wanted = (body.get("filter") or {}).get("value")
+        text = str(body.get("query") or "").casefold()
+        with self.lock:
+            results = [
+                self.render_data_source(ds)
+                for ds in self.data_sources.values()
+                if wanted in (None, "data_source")
+                and ds.shared
+                and self.databases[ds.database_id].shared
+                and (viewer.scope is None or ds.database_id in viewer.scope)
+                and text in ds.name.casefold()
+            ]
+        return {"object": "list", "results": results, "next_cursor": None, "has_more": False}
+
     # --------------------------------------------------------------------------- dump
 
     def dump(self) -> Json:

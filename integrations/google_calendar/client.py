@@ -10,29 +10,28 @@ decides (backoff honouring `retry_after`, or stop).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import google_auth_httplib2
 import httplib2
 from googleapiclient.discovery import build
-from googleapiclient.http import BatchHttpRequest, HttpRequest
+from googleapiclient.http import HttpRequest
 
-from integrations.errors import ConflictError, IntegrationError, NeedsReauthError, NotFoundError
+from integrations.errors import ConflictError, IntegrationError, NotFoundError
 from integrations.google_calendar import credentials as creds_mod
 from integrations.google_calendar import freebusy as fb
 from integrations.google_calendar import push as push_channels
+from integrations.google_calendar import write_outcomes as outcomes
+from integrations.google_calendar.batches import run_batches
 from integrations.google_calendar.errors import (
-    PROVIDER,
     SyncTokenExpiredError,
-    map_exception,
     map_status,
     mapped_errors,
 )
 from integrations.google_calendar.ids import InvalidEventIdError, validate_event_id
 from integrations.google_calendar.values import (
-    BLOCK_ID_PROPERTY,
     CalendarInfo,
     ChangeSet,
     EventWrite,
@@ -307,9 +306,13 @@ class GoogleCalendarClient:
             try:
                 event_id = validate_event_id(op.target_event_id)
             except InvalidEventIdError as exc:
-                results[index] = _failed(op, op.target_event_id, _permanent(str(exc), op))
+                results[index] = outcomes.failed(
+                    op, op.target_event_id, outcomes.permanent(str(exc), op)
+                )
                 continue
-            requests.append((index, _operation(op), self._write_request(calendar_id, op, event_id)))
+            requests.append(
+                (index, outcomes.operation(op), self._write_request(calendar_id, op, event_id))
+            )
 
         answers = self._run_batches(requests)
         refetch: list[int] = []
@@ -325,11 +328,11 @@ class GoogleCalendarClient:
                 results[index] = EventWriteResult(op, event_id, outcome, event=event)
             elif isinstance(error, ConflictError) and error.status in (409, 412):
                 refetch.append(index)
-                results[index] = _failed(op, event_id, error)
+                results[index] = outcomes.failed(op, event_id, error)
             elif op.kind == "delete" and isinstance(error, NotFoundError):
                 results[index] = EventWriteResult(op, event_id, "already_deleted")
             else:
-                results[index] = _failed(op, event_id, error)
+                results[index] = outcomes.failed(op, event_id, error)
 
         if refetch:
             gets = [
@@ -344,7 +347,7 @@ class GoogleCalendarClient:
             ]
             fetched = self._run_batches(gets)
             for index in refetch:
-                results[index] = _after_refetch(results[index], *fetched[index])
+                results[index] = outcomes.after_refetch(results[index], *fetched[index])
         return [results[index] for index in range(len(ops))]
 
     def _write_request(self, calendar_id: str, op: EventWrite, event_id: str) -> HttpRequest:
@@ -371,81 +374,4 @@ class GoogleCalendarClient:
     def _run_batches(
         self, requests: Sequence[tuple[_Key, str, HttpRequest]]
     ) -> dict[_Key, tuple[JsonDict | None, IntegrationError | None]]:
-        """Send requests in batches; per key, (response, None) or (None, mapped error). A batch
-        that fails as a whole (timeout, 429 on the batch itself) fails its items and every later
-        one, which are not attempted: the caller retries them all later."""
-        answers: dict[_Key, tuple[JsonDict | None, IntegrationError | None]] = {}
-        chunks = list(fb.chunks(list(requests), self._max_batch))
-        for position, chunk in enumerate(chunks):
-            names = {str(i): (key, op_name) for i, (key, op_name, _r) in enumerate(chunk)}
-            batch = BatchHttpRequest(callback=_collector(names, answers), batch_uri=self._batch_uri)
-            for i, (_key, _op_name, request) in enumerate(chunk):
-                batch.add(request, request_id=str(i))
-            try:
-                with mapped_errors("batch"):
-                    batch.execute(http=self._http)
-            except NeedsReauthError:
-                raise
-            except IntegrationError as error:
-                log.warning("google batch failed as a whole: %s", error)
-                for later in chunks[position:]:
-                    for key, _op_name, _request in later:
-                        answers.setdefault(key, (None, error))
-                break
-        return answers
-
-
-# ---- helpers ----------------------------------------------------------------------------------
-
-
-def _collector(
-    names: dict[str, tuple[_Key, str]],
-    answers: dict[_Key, tuple[JsonDict | None, IntegrationError | None]],
-) -> Callable[[str, Any, BaseException | None], None]:
-    def collect(request_id: str, response: Any, exception: BaseException | None) -> None:
-        key, op_name = names[request_id]
-        if exception is None:
-            answers[key] = (response if isinstance(response, dict) else None, None)
-            return
-        mapped = map_exception(exception, op_name)
-        if mapped is None:
-            raise exception
-        answers[key] = (None, mapped)
-
-    return collect
-
-
-def _after_refetch(
-    first: EventWriteResult, payload: JsonDict | None, error: IntegrationError | None
-) -> EventWriteResult:
-    op, event_id = first.op, first.event_id
-    if error is not None or payload is None:
-        return first  # keep the conflict; the next sync re-reads the event
-    current = parse_event(payload)
-    if current.cancelled:
-        # The user deleted it (409 on insert, 412 on patch/delete): a tombstone, never recreate.
-        return EventWriteResult(op, event_id, "user_deleted", event=current)
-    if op.kind != "insert":
-        return EventWriteResult(op, event_id, "error", event=current, error=first.error)
-    if current.private_props.get(BLOCK_ID_PROPERTY) == str(op.block_id):
-        return EventWriteResult(op, event_id, "adopted", event=current)
-    conflict = ConflictError(
-        "the event id is taken by an event that is not ours",
-        provider=PROVIDER,
-        operation="events.insert",
-        status=409,
-        code="duplicate",
-    )
-    return EventWriteResult(op, event_id, "error", event=current, error=conflict)
-
-
-def _failed(op: EventWrite, event_id: str, error: IntegrationError) -> EventWriteResult:
-    return EventWriteResult(op, event_id, "error", error=error)
-
-
-def _permanent(message: str, op: EventWrite) -> IntegrationError:
-    return map_status(400, "invalid", message, operation=_operation(op))
-
-
-def _operation(op: EventWrite) -> str:
-    return f"events.{op.kind}"
+        return run_batches(requests, self._max_batch, self._batch_uri, self._http)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from planner.problems import Problem
 from services.ingest.csv_rows import Parsed, Row, finish, read_rows
-from services.schemas import TopicResult
+from services.schemas import MAX_ATTEMPT, MAX_MINUTES, TopicResult
 
 GRADE_COLUMNS = (
     ("assessment_name", "score", "max_score", "date"),
@@ -81,8 +81,8 @@ def _grade(
             bad(f"date {row.values['date']} is in the future", "date")
     except ValueError as exc:
         bad(str(exc), "date")
-    time_spent = _whole(row.values.get("time_spent_min", ""), "time_spent_min", 1, bad)
-    attempt = _whole(row.values.get("attempt", ""), "attempt", 1, bad) or 1
+    time_spent = _whole(row.values.get("time_spent_min", ""), "time_spent_min", MAX_MINUTES, bad)
+    attempt = _whole(row.values.get("attempt", ""), "attempt", MAX_ATTEMPT, bad) or 1
     topics: dict[str, TopicResult | None] = {}
     try:
         topics = _topic_results(row.values.get("topics", ""))
@@ -106,14 +106,15 @@ def _grade(
     return grade, problems
 
 
-def _whole(value: str, field: str, minimum: int, bad: Callable[[str, str], None]) -> int | None:
+def _whole(value: str, field: str, maximum: int, bad: Callable[[str, str], None]) -> int | None:
+    """A whole number within 1..maximum, or None (blank or reported through `bad`)."""
     if value == "":
         return None
     number = _number(value, field, bad)
     if number is None:
         return None
-    if number < minimum or number != int(number):
-        bad(f"{field} must be a whole number ≥ {minimum}", field)
+    if not 1 <= number <= maximum or number != int(number):
+        bad(f"{field} must be a whole number within 1..{maximum}", field)
         return None
     return int(number)
 

@@ -15,7 +15,8 @@ from db.models import AssessmentFeed, SyncError, User
 from integrations.sources.feed_fetch import FeedFetchError, FeedPolicy, check_url, fetch_feed
 from integrations.sources.ical_feed import FeedError, parse_feed
 from planner.problems import InvalidInput
-from services.ingest.imports import ImportReport, import_feed
+from services.ingest.all_or_nothing import ImportReport
+from services.ingest.feed_import import import_feed
 from services.settings import Settings
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.enums import ChannelStatus, IntegrationHealth
 from db.models import IntegrationSettings, PushChannel, WebhookSecret
 from db.session import session_scope
+from db.types import secrets_deferred
 from services.health import Check
 from services.settings import Settings
 
@@ -111,9 +112,17 @@ def _why_not(calendar: str, channels: Sequence[PushChannel], now: datetime) -> s
     return f"no channel on {calendar} yet"
 
 
+def notion_webhook_state(session: Session) -> tuple[bool, datetime | None]:
+    """(a verification token is stored, when the first signed event came). Health needs no
+    secret, so none is decrypted here: a key problem shows where a secret is used."""
+    row = session.execute(
+        select(WebhookSecret.first_event_at).where(WebhookSecret.provider == NOTION)
+    ).first()
+    return (row is not None, row.first_event_at if row is not None else None)
+
+
 def notion_webhook_active(session: Session) -> bool:
-    row = session.get(WebhookSecret, NOTION)
-    return row is not None and row.first_event_at is not None
+    return notion_webhook_state(session)[1] is not None
 
 
 def live_channels(session: Session, user_ids: Iterable[uuid.UUID]) -> list[PushChannel]:
@@ -202,9 +211,17 @@ def push_status(
 ) -> PushStatus:
     """Each student's push health (one student, or everyone with something connected) and
     their channels that are not stopped."""
-    query = select(IntegrationSettings).where(
-        IntegrationSettings.google_calendar_enabled.is_(True)
-        | IntegrationSettings.notion_enabled.is_(True)
+    # Push off, no token is needed: leave them encrypted, so status shows even when the keys
+    # cannot read them. Push on, the refresh token's presence counts (deferred, each row would
+    # cost a query of its own).
+    unread = [] if settings.push_enabled else secrets_deferred(IntegrationSettings)
+    query = (
+        select(IntegrationSettings)
+        .options(*unread)
+        .where(
+            IntegrationSettings.google_calendar_enabled.is_(True)
+            | IntegrationSettings.notion_enabled.is_(True)
+        )
     )
     if user_id is not None:
         query = query.where(IntegrationSettings.user_id == user_id)
@@ -216,12 +233,12 @@ def push_status(
         mine = [c for c in channels if c.user_id == row.user_id]
         health = user_push_health(settings, row, mine, notion_active, now)
         users.append(UserPushView(row.user_id, health.healthy, health.reason))
-    secret = session.get(WebhookSecret, NOTION)
+    stored, first_event_at = notion_webhook_state(session)
     notion = (
         "not set up (no verification request received)"
-        if secret is None
+        if not stored
         else "active"
-        if secret.first_event_at is not None
+        if first_event_at is not None
         else "token stored; waiting for the first signed event"
     )
     views = [

@@ -86,6 +86,13 @@ def mark_notion_dirty(
     page.pending_trash = page.pending_trash or trash
 
 
+def take_listed_etags(rows: UserRows, etags: dict[str, str]) -> None:
+    for task_id, etag in etags.items():
+        block = rows.blocks.get(uuid.UUID(task_id))
+        if block is not None:
+            block.google_etag = etag
+
+
 def apply_decisions(
     session: Session,
     rows: UserRows,

@@ -5,7 +5,7 @@ beyond the rows already loaded."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,10 @@ class Observed:
     google: dict[str, GoogleSeen]
     notion: dict[str, NotionSeen]
     tripped: tuple[RemoteEmpty, ...]
+    # The etag of each of our events as listed now, by task id. Once this sync has reconciled
+    # what it saw, that version is the one our next write must name in If-Match: keeping the
+    # etag of our own last write made every write after a student's edit a 412 (dropped).
+    google_etags: dict[str, str] = field(default_factory=dict)
 
     def tripped_for(self, provider: str) -> bool:
         return any(t.provider == provider for t in self.tripped)
@@ -122,6 +126,7 @@ def observe(
     accept_remote_empty: bool,
 ) -> Observed:
     google_seen: dict[str, GoogleSeen] = {}
+    google_etags: dict[str, str] = {}
     notion_seen: dict[str, NotionSeen] = {}
     tripped: list[RemoteEmpty] = []
     if changes is not None:
@@ -130,13 +135,26 @@ def observe(
         if valve and not accept_remote_empty:
             tripped.append(valve)
             google_seen = {}
+        else:
+            google_etags = listed_etags(rows, changes)
     if pages is not None:
         notion_seen, synced_pages, trashed = notion_observations(rows, pages)
         valve = looks_emptied("notion", expected=synced_pages, deleted=trashed)
         if valve and not accept_remote_empty:
             tripped.append(valve)
             notion_seen = {}
-    return Observed(google_seen, notion_seen, tuple(tripped))
+    return Observed(google_seen, notion_seen, tuple(tripped), google_etags)
+
+
+def listed_etags(rows: UserRows, changes: ChangeSet) -> dict[str, str]:
+    etags = {}
+    for event in changes.events:
+        block = _block_of(rows, event)
+        ours = block is not None and block.study_task_id is not None
+        if ours and event.etag and not event.cancelled:
+            assert block is not None
+            etags[str(block.study_task_id)] = event.etag
+    return etags
 
 
 def decide(rows: UserRows, observed: Observed, *, now: datetime) -> list[Decision]:

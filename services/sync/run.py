@@ -10,7 +10,9 @@ end here. Rules it keeps:
   other provider; without trustworthy busy times (freebusy failed) nothing is re-planned;
 - the safety valve: a remote that suddenly lists none of our items deletes nothing;
 - a dry run writes nothing at all (no run row, no integration row, no pushes) and takes no
-  lock.
+  lock;
+- stored tokens the configured keys cannot decrypt (the Fernet key changed) are a permanent
+  failure, recorded like one (`services/unreadable_secrets.py`), never a crash.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from db.crypto import DecryptionFailed
 from db.enums import AssessmentStatus, SyncOutcome
 from db.models import Assessment, Course, IntegrationSettings, SyncRun, User
 from db.session import session_scope
@@ -33,6 +36,7 @@ from services.sync.lock import UserLock
 from services.sync.push import push
 from services.sync.report import SyncOptions, SyncReport, record, record_skipped
 from services.sync.write import write
+from services.unreadable_secrets import clear_when_readable, record_unreadable
 
 __all__ = ["SyncOptions", "SyncReport", "sync_user"]
 
@@ -48,16 +52,19 @@ def sync_user(
     options: SyncOptions = DEFAULT_OPTIONS,
 ) -> SyncReport:
     now = now or datetime.now(UTC)
-    if options.dry_run:
-        # Writes nothing anywhere, so it needs no lock and may run beside a real sync.
-        return _sync_locked(engine, settings, user_id, now, options)
-    # Outlives the task's hard time limit: a sync killed by the limit still holds it to the end.
-    lock = UserLock(engine, settings.effective_redis_url, ttl_s=2 * settings.task_time_limit_s)
-    with lock.hold(user_id) as held:
-        if not held:
-            record_skipped(engine, user_id, options)
-            return SyncReport(user_id, SyncOutcome.SKIPPED)
-        return _sync_locked(engine, settings, user_id, now, options)
+    try:
+        if options.dry_run:
+            # Writes nothing anywhere, so it needs no lock and may run beside a real sync.
+            return _sync_locked(engine, settings, user_id, now, options)
+        # Outlives the task's hard time limit: a sync killed by the limit still holds it.
+        lock = UserLock(engine, settings.effective_redis_url, ttl_s=2 * settings.task_time_limit_s)
+        with lock.hold(user_id) as held:
+            if not held:
+                record_skipped(engine, user_id, options)
+                return SyncReport(user_id, SyncOutcome.SKIPPED)
+            return _sync_locked(engine, settings, user_id, now, options)
+    except DecryptionFailed:
+        return record_unreadable(engine, user_id, options, now)
 
 
 def _sync_locked(
@@ -70,6 +77,7 @@ def _sync_locked(
             session, user_id, now, create=not options.dry_run
         )
         if not options.dry_run:
+            clear_when_readable(session, integration, now)
             run = SyncRun(
                 user_id=user_id,
                 providers=_providers(integration),

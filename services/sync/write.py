@@ -17,7 +17,13 @@ from db.session import session_scope
 from db.user_rows import UserRows
 from integrations.errors import NeedsReauthError, NotFoundError
 from planner.core import plan
-from services.sync.apply import Mirrors, adopt_unmirrored, apply_decisions, apply_plan_writes
+from services.sync.apply import (
+    Mirrors,
+    adopt_unmirrored,
+    apply_decisions,
+    apply_plan_writes,
+    take_listed_etags,
+)
 from services.sync.decide import Observed, decide, observe
 from services.sync.gather import Gathered
 from services.sync.horizon import Horizon, split_near
@@ -61,6 +67,7 @@ def write(
             )
         decisions = decide(rows, observed, now=now)
         report.reconciled.extend(apply_decisions(session, rows, decisions, mirrors, now=now))
+        take_listed_etags(rows, observed.google_etags)
         report.add("reconciled", len(decisions))
         session.flush()
 

@@ -8,6 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.e2e.cli import run_cli
+from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 
 def embedded_env(tmp_path: Path) -> dict[str, str]:
@@ -53,14 +54,21 @@ def test_health_reports_a_stopped_broker(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_health_against_running_postgres_and_redis(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_base_url: str, redis_url: str
 ) -> None:
+    # A database of its own: the suite's shared one holds tokens written with other keys, which
+    # the health check's key test would rightly report as unreadable with this folder's key.
+    database_url = create_scratch_postgres(postgres_base_url)
     env = {
         **embedded_env(tmp_path),
-        "STUDYPLANNER_DATABASE_URL": postgres_url,
+        "STUDYPLANNER_DATABASE_URL": database_url,
         "STUDYPLANNER_BROKER_URL": redis_url,
     }
-    result = run_cli("health", cwd=tmp_path, env=env)
+    try:
+        assert run_cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+        result = run_cli("health", cwd=tmp_path, env=env)
+    finally:
+        drop_scratch_postgres(postgres_base_url, database_url)
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout and "reachable at redis://" in result.stdout
 

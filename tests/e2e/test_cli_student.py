@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 from emulators.google import GoogleEmulator, start_google_emulator
 from emulators.notion import NotionEmulator, start_notion_emulator
 from tests.e2e.cli import STUDYPLANNER, run_cli
+from tests.e2e.cli_daily_use import check_daily_use
 from tests.scratch import create_scratch_postgres, drop_scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,6 +184,8 @@ def test_a_new_user_from_the_demo_to_the_command_line(
     assert json.loads(cli(home, env, "plan", "--user", maya["id"], "--json")) == plan
     unknown = run_cli("plan", "--user", "0000ffff", cwd=home, env=env)
     assert unknown.returncode == 2 and "studyplanner user list" in unknown.stderr
+    # The README's next steps: her times, her reviews, a task's timeline, her week.
+    check_daily_use(lambda *a: cli(home, env, *a), maya["email"], maya["timezone"], demo_dir)
 
     # With the demo kept running, the second shell syncs against its emulators ...
     synced = " ".join(cli(home, env, "sync", "--user", "maya.chen@example.edu").split())
@@ -342,6 +345,8 @@ def test_a_student_from_import_to_plan(
     )  # fmt: skip
     assert "your calendars" in connected and "Classes" in connected
     assert "yes — yours" in connected and "owner" in connected
+    secret_file = home / "notion.secret"
+    secret_file.write_text(workspace.token + "\n")
     out = cli(
         home,
         env,
@@ -349,8 +354,8 @@ def test_a_student_from_import_to_plan(
         "notion",
         "--user",
         EMAIL,
-        "--token",
-        workspace.token,
+        "--token-file",
+        str(secret_file),
         "--database",
         workspace.database_id,
     )
@@ -394,6 +399,7 @@ def test_a_student_from_import_to_plan(
 
     status = " ".join(cli(home, env, "status", "--user", EMAIL).split())
     assert "sync runs" in status and "ok" in status
+    check_daily_use(lambda *a: cli(home, env, *a), EMAIL, "America/Chicago", home / "var")
 
     exported = cli(home, env, "tasks", "--user", EMAIL, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(exported)))

@@ -134,7 +134,8 @@ def flower(settings: Settings, tmp_path: Path) -> Iterator[Flower]:
         )
     running = Flower(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 15
+        # Generous: Flower imports Celery and Tornado; on 2 busy cores that alone can take 20 s.
+        deadline = time.monotonic() + 90
         poll(lambda: _healthy(running), deadline=deadline, what=f"Flower to start:\n{log}")
         yield running
     finally:
@@ -182,7 +183,7 @@ def test_flower_shows_the_worker_and_its_tasks_behind_basic_auth(
 ) -> None:
     assert celery_app.conf.worker_send_task_events, "Flower sees nothing without task events"
     hostname = f"flower-test-{uuid.uuid4().hex[:8]}@127.0.0.1"
-    deadline = time.monotonic() + 25
+    deadline = time.monotonic() + 120  # a bound for a hung run, not a speed check
     # The worker's heartbeat events (on here, off by default in start_worker) tell us when
     # Flower's event consumer is subscribed: events are fire-and-forget, so a task sent before
     # that moment would never show up in Flower.

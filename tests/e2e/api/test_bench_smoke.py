@@ -23,13 +23,17 @@ def test_bench_api_quick(postgres_base_url: str, redis_url: str, tmp_path: Path)
         requests=60,
         warmup=10,
         concurrency=4,
+        heavy_users=1,
+        tasks_each=300,
+        single_requests=20,
     )
     metrics: list[Metric] = []
     run(config, log=lambda _m: None, emit=metrics.append)
-    values = {m.metric: m.value for m in metrics}
-    for slug in ("health", "user"):
-        assert values[f"api_{slug}_non_200"] == 0
-        p50, p95, p99 = (values[f"api_{slug}_p{q}"] for q in (50, 95, 99))
-        assert 0 < p50 <= p95 <= p99
-        assert values[f"api_{slug}_requests_per_s"] > 0
-    assert {m.workers for m in metrics} == {2}
+    for setup in ((2, 4), (1, 1)):
+        values = {m.metric: m.value for m in metrics if (m.workers, m.concurrency) == setup}
+        for slug in ("health", "user", "tasks", "plan"):
+            assert values[f"api_{slug}_non_200"] == 0
+            p50, p95, p99 = (values[f"api_{slug}_p{q}"] for q in (50, 95, 99))
+            assert 0 < p50 <= p95 <= p99
+            assert values[f"api_{slug}_requests_per_s"] > 0
+    assert all(m.load_avg_1m >= 0 for m in metrics)

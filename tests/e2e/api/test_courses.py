@@ -207,3 +207,25 @@ def test_an_admin_acts_for_a_named_student(api: Api) -> None:
         nobody = admin.post("/v1/courses", json=COURSE | {"user_id": str(uuid.uuid4())})
     assert [c["code"] for c in theirs] == ["MATH 2413"] and own == []
     assert nobody.status_code == 404
+
+
+def test_huge_numbers_are_422s_not_database_errors(api: Api) -> None:
+    huge = 99999999999999999999
+    _user_id, client = student(api)
+    with client:
+        course = client.post("/v1/courses", json=COURSE).json()
+        topic = client.post(
+            f"/v1/courses/{course['id']}/topics", json={"name": "Limits", "order_index": huge}
+        )
+        assert "100000" in fields(topic)["body.order_index"]
+        result = client.post(
+            "/v1/performance",
+            json={"course_id": course["id"], "score": 3, "max_score": 5,
+                  "time_spent_min": huge, "attempt_number": huge,
+                  "completed_at": "2026-10-01T10:00:00+02:00"},
+        )  # fmt: skip
+        refused = fields(result)
+    assert "10000" in refused["body.time_spent_min"]
+    assert "1000" in refused["body.attempt_number"]
+    assert count(api, Topic, course_id=uuid.UUID(course["id"])) == 0
+    assert count(api, PerformanceRecord, course_id=uuid.UUID(course["id"])) == 0

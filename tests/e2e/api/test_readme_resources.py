@@ -37,7 +37,7 @@ def outputs(stdout: str) -> list[dict[str, object]]:
     return found
 
 
-def test_the_readme_resource_examples_work_as_written(tmp_path: Path) -> None:
+def test_the_readme_resource_examples_work_as_written(tmp_path: Path, key_ring: list[str]) -> None:
     if not (shutil.which("curl") and shutil.which("jq")):
         pytest.skip("curl and jq are needed to run the README's examples")
     database_url = f"sqlite:///{tmp_path / 'readme.sqlite3'}"
@@ -49,6 +49,9 @@ def test_the_readme_resource_examples_work_as_written(tmp_path: Path) -> None:
         lms.files["/canvas.ics"] = canvas_feed([("event-assignment-7", "Lab 6 [CSE 110]", due)])
         env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYPLANNER_")}
         env |= settings.as_env() | {"API": api.url, "FEED_URL": lms.url("/canvas.ics")}
+        # The commands share the database with the API in this process, so its keys too (no key
+        # is ever generated next to an existing database).
+        env["STUDYPLANNER_FERNET_KEYS"] = ",".join(key_ring)
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", readme_examples()],

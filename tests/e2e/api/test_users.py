@@ -20,7 +20,8 @@ def test_health_reports_every_check_and_no_secret(api: Api) -> None:
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["ok"] is True
-    assert [c["name"] for c in body["checks"]] == ["database", "broker", "workers", "integrations"]
+    names = [c["name"] for c in body["checks"]]
+    assert names == ["database", "broker", "workers", "integrations", "secrets"]
     assert resp.headers["x-request-id"]
     if "postgres" in api.settings.effective_database_url:
         assert "postgresql" in body["checks"][0]["detail"]

@@ -23,7 +23,7 @@ from api.app import create_api
 from db.models import User
 from db.session import make_engine, session_scope
 from emulators.google import GoogleEmulator, start_google_emulator
-from emulators.notion import NotionEmulator, onboard_oauth, start_notion_emulator
+from emulators.notion import NotionEmulator, start_notion_emulator
 from services.onboarding.signin import create_invite
 from services.settings import Settings, ensure_broker_folders
 from tests.e2e.api.server import serve
@@ -97,8 +97,8 @@ def stack_settings(
         google_client_id=google.settings.client_id,
         google_client_secret=SecretStr(google.settings.client_secret),
         notion_base_url=notion.base_url,
-        notion_client_id=onboard_oauth.CLIENT_ID,
-        notion_client_secret=SecretStr(onboard_oauth.CLIENT_SECRET),
+        notion_client_id=notion.settings.oauth_client_id,
+        notion_client_secret=SecretStr(notion.settings.oauth_client_secret),
         notion_rate_per_s=50.0,
         notion_burst=10,
         **extra,

@@ -26,10 +26,10 @@ from db.models import (
 from integrations.sources.ical_feed import parse_feed
 from planner.problems import InvalidInput
 from services.catalog import upsert_course, upsert_user
+from services.ingest.feed_import import import_feed
 from services.ingest.imports import (
     import_assessments,
     import_courses,
-    import_feed,
     import_grades,
     import_topics,
 )

@@ -45,3 +45,30 @@ def test_push_needs_a_public_https_address(tmp_path: Path) -> None:
         Settings(_env_file=None, push_channel_ttl_s=3600, push_renew_margin_s=3600)
     with pytest.raises(ValueError, match="storm_cap"):
         Settings(_env_file=None, push_debounce_s=10, push_storm_cap_s=5)
+
+
+def test_the_embedded_key_is_private_kept_and_never_made_next_to_a_database(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(_env_file=None, var_dir=tmp_path / "var")
+    [key] = settings.fernet_key_list()
+    key_file = tmp_path / "var" / "fernet.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    Fernet(key.encode())  # a usable key
+    assert settings.fernet_key_list() == [key]  # read back, not made again
+    key_file.unlink()
+    (tmp_path / "var" / "studyplanner.sqlite3").write_bytes(b"")
+    with pytest.raises(ValueError, match="exists but its key"):
+        settings.fernet_key_list()
+    assert not key_file.exists()
+
+
+def test_no_key_is_made_next_to_a_configured_sqlite_database_either(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere.sqlite3"
+    database.write_bytes(b"")
+    settings = Settings(
+        _env_file=None, var_dir=tmp_path / "var", database_url=f"sqlite:///{database}"
+    )
+    with pytest.raises(ValueError, match=r"elsewhere\.sqlite3 exists but its key"):
+        settings.fernet_key_list()
+    assert not (tmp_path / "var" / "fernet.key").exists()

@@ -12,10 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.values import AtRisk, Plan, PlannedTask
-from planner.vocabulary import Difficulty, TaskType
-from tests.conftest import require_chromium
-from worker.weekview import (
+from api.weekview.view import (
     DAY_START_HOUR,
     HOUR_PX,
     WeekBlock,
@@ -26,6 +23,9 @@ from worker.weekview import (
     render_week_html,
     write_week_view,
 )
+from planner.values import AtRisk, Plan, PlannedTask
+from planner.vocabulary import Difficulty, TaskType
+from tests.conftest import require_chromium
 
 TZ = "America/New_York"
 NY = ZoneInfo(TZ)
@@ -331,4 +331,17 @@ def test_html_to_png_renders_the_page_when_chromium_is_there(tmp_path: Path) -> 
     assert html_to_png(page, tmp_path / "w.png") is True
     header = (tmp_path / "w.png").read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", header[16:24]) == (1400, 1000)
+    assert struct.unpack(">II", header[16:24]) == (1400, 1200)
+
+
+def test_a_box_leaves_out_its_course_prefix_the_tooltip_and_list_keep_the_whole_title() -> None:
+    title = "MATH 2413: Chain Rule — reading (Midterm 2)"
+    page_html = render([study(title, at(WEEK, 18), 30)], now=at(WEEK, 17, 45))
+    page = parse(page_html)
+    (box,) = by_title(page, "Chain Rule — reading (Midterm 2)")
+    assert "MATH 2413: Chain" not in box.text  # the code is in the time line already
+    assert box.attrs["title"] == f"{title} · 18:00–18:30 · scheduled"
+    agenda = page_html.split('<aside class="agenda"', 1)[1]
+    assert "18:00–18:30</time>MATH 2413: Chain Rule — reading (Midterm 2)" in agenda
+    line_top = (17 * 60 + 45 - DAY_START_HOUR * 60) * HOUR_PX / 60
+    assert f'aria-label="now, 17:45" style="top:{line_top:.1f}px"' in page_html

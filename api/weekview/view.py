@@ -13,28 +13,41 @@ both sides of the change.
 from __future__ import annotations
 
 import html
-import subprocess
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from api.weekview.files import CHROMIUM, html_to_png, write_week_view
+from api.weekview.style import (
+    BUSY_COLOR,
+    DAY_END_HOUR,
+    DAY_START_HOUR,
+    HOUR_PX,
+    LINE_PX,
+    PAD_PX,
+    PALETTE,
+    WEEK_BASE_CSS,
+    title_lines,
+)
 from planner.values import Plan
+
+# Re-exported: the callers' one place to import the week view from.
+__all__ = [
+    "CHROMIUM",
+    "DAY_END_HOUR",
+    "DAY_START_HOUR",
+    "HOUR_PX",
+    "WeekBlock",
+    "html_to_png",
+    "render_week_html",
+    "write_week_view",
+]
 
 BlockKind = Literal["study", "busy"]
 
-DAY_START_HOUR = 7
-DAY_END_HOUR = 23
-HOUR_PX = 36
-GRID_PX = (DAY_END_HOUR - DAY_START_HOUR) * HOUR_PX
-CHROMIUM = Path("/usr/bin/chromium")
-BUSY_COLOR = "#9CA3AF"
-# Distinct, readable on white text; used when the caller gives no colour for a course.
-PALETTE = ("#2563EB", "#059669", "#DC2626", "#D97706", "#7C3AED", "#DB2777", "#0891B2", "#4D7C0F")
 DONE_STATUSES = frozenset({"completed"})
 FADED_STATUSES = frozenset({"skipped", "expired"})
 
@@ -217,9 +230,12 @@ def _hhmm(minutes: int) -> str:
 def _block_html(piece: _Placed, colors: Mapping[str, str], zone: ZoneInfo) -> str:
     block = piece.block
     top = (piece.start_min - DAY_START_HOUR * 60) * HOUR_PX / 60
-    height = max((piece.end_min - piece.start_min) * HOUR_PX / 60, 12)
+    height = (piece.end_min - piece.start_min) * HOUR_PX / 60
     width = 100 / piece.lanes
+    lines = title_lines(height)
     classes: list[str] = [block.kind]
+    if lines == 0:
+        classes.append("short")  # time and title on one line: a second one would be cut
     if block.pinned:
         classes.append("pinned")
     if block.status in DONE_STATUSES:
@@ -227,24 +243,56 @@ def _block_html(piece: _Placed, colors: Mapping[str, str], zone: ZoneInfo) -> st
     if block.status in FADED_STATUSES:
         classes.append("faded")
     color = BUSY_COLOR if block.kind == "busy" else course_color(block.course_code or "?", colors)
-    local_start, local_end = block.start.astimezone(zone), block.end.astimezone(zone)
-    when = f"{local_start:%H:%M}–{local_end:%H:%M}"
-    label = html.escape(block.title)
+    when = _when(block, zone)
     code = html.escape(block.course_code or "")
+    # The course is in the time line and the colour: the box spends its width on the rest.
+    prefix = f"{block.course_code}: " if block.course_code else None
+    shown = block.title[len(prefix) :] if prefix and block.title.startswith(prefix) else block.title
+    label = html.escape(shown)
+    # One line: the start and as much of the title as fits (the title names the course).
+    shown_when, shown_code = (when[:5], "") if not lines else (when, code)
     badge = '<span class="badge">pinned</span>' if block.pinned else ""
     hint = html.escape(f"{block.title} · {when} · {block.status}", quote=True)
+    # A block shorter than one line gets a line's height (its end overlaps, never its text).
+    line_fit = (
+        f"line-height:{max(8, min(LINE_PX, int(height) - 2 * PAD_PX))}px;" if not lines else ""
+    )
+    clamp = f' style="-webkit-line-clamp:{lines}"' if lines else ""
     return (
         f'<div class="{" ".join(classes)}" data-start="{_hhmm(piece.start_min)}" '
         f'data-end="{_hhmm(piece.end_min)}" data-course="{code}" data-status='
         f'"{html.escape(block.status, quote=True)}" title="{hint}" style="top:{top:.1f}px;'
-        f"height:{height:.1f}px;left:calc({piece.lane * width:.3f}% + 2px);"
+        f"height:{height:.1f}px;min-height:{height:.1f}px;{line_fit}"
+        f"left:calc({piece.lane * width:.3f}% + 2px);"
         f'width:calc({width:.3f}% - 4px);background:{color}">'
-        f'<span class="when">{when} <span class="code">{code}</span></span>'
-        f'<span class="what">{badge}{label}</span></div>'
+        f'<span class="when">{shown_when} <span class="code">{shown_code}</span></span> '
+        f'<span class="what"{clamp}>{badge}{label}</span></div>'
     )
 
 
-def _day_html(day: _Day, index: int, colors: Mapping[str, str], zone: ZoneInfo) -> str:
+def _when(block: WeekBlock, zone: ZoneInfo) -> str:
+    return f"{block.start.astimezone(zone):%H:%M}–{block.end.astimezone(zone):%H:%M}"
+
+
+def _now_line_html(day: date, now: datetime | None, zone: ZoneInfo) -> str:
+    """A red line across the day's column at `now` (as of rendering), if it is that day and in
+    the drawn hours."""
+    if now is None:
+        return ""
+    local = now.astimezone(zone)
+    minutes = local.hour * 60 + local.minute
+    if local.date() != day or not DAY_START_HOUR * 60 <= minutes <= DAY_END_HOUR * 60:
+        return ""
+    top = (minutes - DAY_START_HOUR * 60) * HOUR_PX / 60
+    return (
+        f'<div class="now-line" role="img" aria-label="now, {local:%H:%M}" '
+        f'style="top:{top:.1f}px"><span>now {local:%H:%M}</span></div>'
+    )
+
+
+def _day_html(
+    day: _Day, index: int, colors: Mapping[str, str], zone: ZoneInfo, now: datetime | None = None
+) -> str:
     chips = "".join(
         f'<div class="allday" data-kind="{b.kind}">{html.escape(b.title)}</div>'
         for b in day.all_day
@@ -254,7 +302,7 @@ def _day_html(day: _Day, index: int, colors: Mapping[str, str], zone: ZoneInfo) 
         f'<section class="day" data-day="{index}" data-date="{day.date.isoformat()}">'
         f"<h2>{day.date:%a}<small>{day.date:%b} {day.date.day}</small></h2>"
         f'<div class="allday-row">{chips}</div>'
-        f'<div class="column">{blocks}</div></section>'
+        f'<div class="column">{blocks}{_now_line_html(day.date, now, zone)}</div></section>'
     )
 
 
@@ -279,46 +327,70 @@ def _at_risk_html(at_risk: Sequence[str]) -> str:
     return f'<section class="at-risk"><h3>At risk</h3><ul>{items}</ul></section>'
 
 
-_CSS = f"""
-*{{box-sizing:border-box}}
-body{{margin:0;padding:16px 20px;font:13px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,
-"DejaVu Sans",sans-serif;color:#111827;background:#fff}}
-h1{{font-size:20px;margin:0 0 2px}}
-.sub{{color:#6B7280;margin:0 0 10px}}
-.week{{display:grid;grid-template-columns:48px repeat(7,1fr);gap:0 4px}}
-.axis{{position:relative;margin-top:62px;height:{GRID_PX}px}}
-.axis span{{position:absolute;right:6px;transform:translateY(-50%);color:#6B7280;font-size:11px}}
-.day h2{{margin:0;height:34px;font-size:14px;text-align:center}}
-.day h2 small{{display:block;font-weight:normal;color:#6B7280;font-size:11px}}
-.allday-row{{height:28px;padding:2px 0}}
-.allday{{background:{BUSY_COLOR};color:#fff;border-radius:4px;padding:3px 6px;font-size:11px;
-white-space:nowrap;overflow:hidden;text-overflow:ellipsis}}
-.column{{position:relative;height:{GRID_PX}px;border:1px solid #E5E7EB;border-radius:4px;
-background:repeating-linear-gradient(to bottom,#fff 0,#fff {HOUR_PX - 1}px,#F3F4F6 {HOUR_PX - 1}px,
-#F3F4F6 {HOUR_PX}px)}}
-.column>div{{position:absolute;overflow:hidden;border-radius:4px;padding:2px 4px;color:#fff;
-font-size:11px;line-height:1.2;box-shadow:0 1px 2px rgba(0,0,0,.15)}}
-.busy{{opacity:.85;z-index:1;color:#1F2937!important}}
-.study{{z-index:2}}
-.when{{display:block;font-weight:600;opacity:.9;white-space:nowrap}}
-.what{{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}}
-.code{{font-weight:normal;opacity:.85;font-size:10px}}
-.pinned{{outline:2px dashed #111827;outline-offset:-2px}}
-.badge{{background:#111827;color:#fff;border-radius:3px;padding:0 3px;margin-right:4px;
-font-size:9px;text-transform:uppercase}}
-.done .what,.done .when{{text-decoration:line-through}}
-.done{{opacity:.55}}
-.faded{{opacity:.35}}
-.legend{{list-style:none;display:flex;flex-wrap:wrap;gap:6px 16px;padding:0;margin:12px 0 0}}
-.swatch{{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;
-vertical-align:-2px}}
-.pinned-sample{{outline:2px dashed #111827;outline-offset:-2px;background:#fff}}
-.done-sample{{text-decoration:line-through;color:#6B7280}}
-.at-risk{{margin-top:10px}}
-.at-risk h3{{font-size:14px;margin:0 0 4px;color:#B91C1C}}
-.at-risk ul{{margin:0;padding-left:18px}}
-.note{{color:#6B7280;font-size:11px}}
-"""
+def _agenda_html(study: Sequence[WeekBlock], days: Sequence[_Day], zone: ZoneInfo,
+                 colors: Mapping[str, str]) -> str:  # fmt: skip
+    """Every study block of the week with its whole title, day by day: the list beside the grid
+    (it also holds the blocks outside the drawn hours)."""
+    parts = []
+    for day in days:
+        begin = datetime.combine(day.date, time(0), tzinfo=zone)
+        end = begin + timedelta(days=1)
+        todays = sorted(
+            (b for b in study if b.start < end and b.end > begin), key=lambda b: b.start
+        )
+        if not todays:
+            continue
+        items = "".join(
+            f'<li class="{"done" if b.status in DONE_STATUSES else "item"}" style="--course:'
+            f'{course_color(b.course_code or "?", colors)}"><time>{_when(b, zone)}</time>'
+            f"{html.escape(b.title)}"
+            + (' <span class="tag">pinned</span>' if b.pinned else "")
+            + (
+                f' <span class="tag">{html.escape(b.status)}</span>'
+                if b.status != "scheduled"
+                else ""
+            )
+            + "</li>"
+            for b in todays
+        )
+        parts.append(f"<h4>{day.date:%a %d %b}</h4><ol>{items}</ol>")
+    body = "".join(parts) or "<p>No study blocks this week.</p>"
+    heading = "<h3>Study blocks</h3>"
+    return f'<aside class="agenda" aria-label="study blocks">{heading}{body}</aside>'
+
+
+def grid_html(
+    plan_rows: Sequence[WeekBlock],
+    busy: Sequence[WeekBlock],
+    *,
+    week_start: date,
+    zone: ZoneInfo,
+    colors: Mapping[str, str],
+    now: datetime | None,
+    classes: str = "week",
+) -> tuple[str, str, list[WeekBlock], list[_Day]]:
+    """(the grid, the legend and hidden-blocks note, the study blocks, the laid-out days)."""
+    study = [b for b in plan_rows if b.kind == "study"]
+    grey = [*busy, *(b for b in plan_rows if b.kind == "busy")]
+    days = _lay_out([*grey, *study], week_start, zone)
+    codes = sorted({b.course_code for b in study if b.course_code})
+    hidden = _hidden_count(study, week_start, zone, days)
+    axis = "".join(
+        f'<span style="top:{(h - DAY_START_HOUR) * HOUR_PX}px">{h:02d}:00</span>'
+        for h in range(DAY_START_HOUR, DAY_END_HOUR + 1)
+    )
+    note = (
+        f'<p class="note">{hidden} study block(s) this week fall outside '
+        f"{DAY_START_HOUR:02d}:00–{DAY_END_HOUR:02d}:00 and are not drawn (see the list).</p>"
+        if hidden
+        else ""
+    )
+    grid = (
+        f'<div class="{classes}"><div class="axis">{axis}</div>'
+        + "".join(_day_html(day, i, colors, zone, now) for i, day in enumerate(days))
+        + "</div>"
+    )
+    return grid, _legend_html(codes, colors) + note, study, days
 
 
 def render_week_html(
@@ -330,35 +402,24 @@ def render_week_html(
     title: str,
     at_risk: Sequence[str] = (),
     course_colors: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """The week starting `week_start` (a local date in `tz`) as one HTML page."""
+    """The week starting `week_start` (a local date in `tz`) as one HTML page: the grid, the
+    list of its blocks beside it, the legend and the at-risk work; a line at `now` if given."""
     zone = ZoneInfo(tz)
     colors = dict(course_colors or {})
-    study = [b for b in plan_rows if b.kind == "study"]
-    grey = [*busy, *(b for b in plan_rows if b.kind == "busy")]
-    days = _lay_out([*grey, *study], week_start, zone)
-    codes = sorted({b.course_code for b in study if b.course_code})
-    hidden = _hidden_count(study, week_start, zone, days)
-    axis = "".join(
-        f'<span style="top:{(h - DAY_START_HOUR) * HOUR_PX}px">{h:02d}:00</span>'
-        for h in range(DAY_START_HOUR, DAY_END_HOUR + 1)
+    grid, legend, study, days = grid_html(
+        plan_rows, busy, week_start=week_start, zone=zone, colors=colors, now=now
     )
     week_end = week_start + timedelta(days=6)
-    note = (
-        f'<p class="note">{hidden} study block(s) this week fall outside '
-        f"{DAY_START_HOUR:02d}:00–{DAY_END_HOUR:02d}:00 and are not drawn.</p>"
-        if hidden
-        else ""
-    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{WEEK_BASE_CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
         f'<p class="sub">{week_start:%a %b} {week_start.day} – {week_end:%a %b} {week_end.day}, '
         f"{week_end.year} · times in {html.escape(tz)}</p>"
-        f'<div class="week"><div class="axis">{axis}</div>'
-        + "".join(_day_html(day, i, colors, zone) for i, day in enumerate(days))
-        + f"</div>{_legend_html(codes, colors)}{note}{_at_risk_html(at_risk)}</body></html>"
+        f'<div class="layout">{grid}{_agenda_html(study, days, zone, colors)}</div>'
+        f"{legend}{_at_risk_html(at_risk)}</body></html>"
     )
 
 
@@ -371,57 +432,3 @@ def _hidden_count(
     begin = datetime.combine(week_start, time(0), tzinfo=zone)
     end = datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=zone)
     return sum(1 for b in study if b.end > begin and b.start < end and id(b) not in drawn)
-
-
-# --- files ----------------------------------------------------------------------------------------
-
-
-def write_week_view(path_html: Path, html_text: str) -> Path:
-    path_html.parent.mkdir(parents=True, exist_ok=True)
-    path_html.write_text(html_text, encoding="utf-8")
-    return path_html
-
-
-def html_to_png(
-    path_html: Path,
-    path_png: Path,
-    *,
-    chromium: Path = CHROMIUM,
-    window: tuple[int, int] = (1400, 1000),
-    timeout_s: float = 60,
-) -> bool:
-    """Screenshot the page with headless Chromium; False (never an exception) when it cannot."""
-    if not chromium.is_file():
-        return False
-    path_png.parent.mkdir(parents=True, exist_ok=True)
-    path_png.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="studyplanner-chromium-") as profile:
-        # A throwaway profile and every background service off: no network beyond file://,
-        # nothing left behind, and no first-run dialog blocking a headless start.
-        command = [
-            str(chromium),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            f"--screenshot={path_png.resolve()}",
-            f"--window-size={window[0]},{window[1]}",
-            path_html.resolve().as_uri(),
-        ]
-        try:
-            subprocess.run(
-                command,
-                capture_output=True,
-                timeout=timeout_s,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return path_png.exists() and path_png.stat().st_size > 0
