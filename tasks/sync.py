@@ -10,18 +10,27 @@ from celery import shared_task
 from db.models import utcnow
 from db.session import session_scope
 from services.dispatch import claim_due_users, spread_countdown, users_with_failed_pushes
+from services.sync.report import record_retries_exhausted
 from services.sync.run import SyncOptions, sync_user
 from tasks.base import StudyplannerTask
 
 SYNC_TASK = "studyplanner.sync.sync_user"
+# Both can be changed per deployment with Celery's task_annotations (the retry test does).
 MAX_SYNC_RETRIES = 5
+RETRY_BASE_DELAY_S = 5.0
 # Beat's dispatch publishes one message per this many due users; workers fan them out. One
 # publish costs ~0.8 ms (message, sent event, Redis round trip): 10,000 of them in the beat task
 # took 7.9 s, 20 of them take a few milliseconds.
 PUBLISH_BATCH = 500
 
 
-@shared_task(bind=True, base=StudyplannerTask, name=SYNC_TASK, max_retries=MAX_SYNC_RETRIES)
+@shared_task(
+    bind=True,
+    base=StudyplannerTask,
+    name=SYNC_TASK,
+    max_retries=MAX_SYNC_RETRIES,
+    default_retry_delay=RETRY_BASE_DELAY_S,
+)
 def sync_user_task(
     self: StudyplannerTask, user_id: str, trigger: str = "schedule"
 ) -> dict[str, Any]:
@@ -29,10 +38,14 @@ def sync_user_task(
         self.engine, self.settings, uuid.UUID(user_id), options=SyncOptions(trigger=trigger)
     )
     retry_after = report.retry_after
-    if retry_after is not None and self.request.retries < MAX_SYNC_RETRIES:
-        # retry_jitter could make the delay 0 and ignore Retry-After: pass countdown ourselves.
-        backoff = min(600.0, max(retry_after, 5.0 * 2**self.request.retries))
-        raise self.retry(countdown=backoff)
+    if retry_after is not None:
+        retries = self.request.retries
+        if self.max_retries is None or retries < self.max_retries:
+            # retry_jitter could make the delay 0 and ignore Retry-After: pass countdown ourselves.
+            backoff = min(600.0, max(retry_after, float(self.default_retry_delay) * 2**retries))
+            raise self.retry(countdown=backoff)
+        # Given up: say so where admins look; the next scheduled sync starts afresh.
+        record_retries_exhausted(self.engine, report, retries)
     return report.summary()
 
 

@@ -1,8 +1,12 @@
-"""Chaos run: many students synced by a real worker process that is SIGKILLed at random moments,
-while both emulators inject 5xx, 429 bursts and expired sync tokens and an actor makes the
-students' edits in Google and Notion. After the faults stop and a clean cycle runs, the books
-must balance: one event and one page per live task, nothing orphaned or duplicated, every edit
-reflected, and a `sync_errors` row for every failure that stuck to a row.
+"""Chaos run: students synced by a real worker process that is SIGKILLed while its sync is
+inside pull, write or push (a probe reads the step from PostgreSQL, `processes.py`; kills per
+step are reported), while both emulators inject 5xx, 429 bursts and expired sync tokens and an
+actor edits the students' tasks in Google and Notion — also tasks whose own change is waiting to
+be pushed, and tasks of a student whose sync is pushing at that moment. Killed syncs are not
+purged: the worker's short visibility timeout (`worker_app.py`) brings their messages back
+within the run, and each send carries a unique trigger, so the redeliveries are counted. After
+the faults stop and a clean cycle runs, the books must balance against the emulators' own state
+(`verify.py`).
 
 `run(config) -> ChaosResult` is used by `python -m bench.chaos` (the full run) and by the short
 version in tests/e2e/test_chaos.py.
@@ -10,11 +14,8 @@ version in tests/e2e/test_chaos.py.
 
 from __future__ import annotations
 
-import os
+import itertools
 import random
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -23,31 +24,34 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
+from bench.chaos.processes import (
+    STEPS,
+    VISIBILITY_ENV,
+    StepProbe,
+    Worker,
+    redeliveries,
+    with_application_name,
+)
+from bench.chaos.verify import Edit, verify
 from bench.students import seed_small_student
 from db import crypto, migrate
-from db.enums import IntegrationHealth, SyncOutcome
-from db.models import (
-    CalendarBlock,
-    IntegrationSettings,
-    NotionTask,
-    StudyTask,
-    SyncError,
-    SyncRun,
-    User,
-)
+from db.enums import SyncOutcome
+from db.models import CalendarBlock, NotionTask, StudyTask, SyncRun, User
 from db.session import make_engine, session_scope
 from emulators.google import GoogleEmulator, start_google_emulator
 from emulators.notion import NotionEmulator, start_notion_emulator
 from planner.lifecycle import TaskStatus
 from services.connect import connect_google, connect_notion
 from services.settings import Settings, child_process_env
-from tasks.celery_app import create_app
+from tasks.celery_app import SYNC_QUEUE, create_app
 from tasks.sync import SYNC_TASK
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ChaosConfig", "ChaosResult", "Worker", "run", "worker_env"]
+_triggers = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -59,77 +63,27 @@ class ChaosConfig:
     kills: int = 100
     error_rate: float = 0.05
     max_chaos_s: float = 900.0
-    kill_interval_s: tuple[float, float] = (0.4, 2.5)
+    step_wait_s: float = 8.0  # how long to wait for a sync to reach the step chosen for a kill
+    # After each restart the worker (booting takes ~4 s) runs unharmed this long, so syncs
+    # complete, edits land while syncs push, and the faults rotate.
+    run_between_kills_s: tuple[float, float] = (4.0, 8.0)
     edits_per_user: int = 2
     settle_timeout_s: float = 300.0
     task_time_limit_s: int = 15
     seed: int = 7
     fernet_key: str | None = None  # None: a fresh one (the test passes its own key ring's)
+    emulator_latency_s: float = 0.02  # per request: pull and push last long enough to be hit
 
-
-@dataclass
-class Edit:
-    kind: str
-    user_id: uuid.UUID
-    task_id: uuid.UUID
-    start: datetime | None = None
-    end: datetime | None = None
+    @property
+    def visibility_timeout_s(self) -> int:
+        # Past the lock a killed sync leaves (2 × the hard limit), so a redelivery really runs.
+        return 2 * self.task_time_limit_s + 4
 
 
 @dataclass
 class ChaosResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
-
-
-class Worker:
-    """A real `celery worker` process, killed with SIGKILL and started again."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        out = open(self.log, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "worker",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "-Q",
-                "sync,maintenance",
-                f"--hostname=chaos-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.kills += 1
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 def settings_for(
@@ -188,14 +142,18 @@ def seed_users(
     return users
 
 
-def send_syncs(app: Celery, users: dict[uuid.UUID, dict[str, Any]]) -> None:
+def send_syncs(app: Celery, users: dict[uuid.UUID, dict[str, Any]], trigger: str = "") -> None:
+    """One sync per student; each message's trigger is unique ("chaos-N"), so a redelivered
+    message shows as a second run with the same trigger."""
     with app.producer_or_acquire() as producer:
         for user_id in users:
-            app.send_task(SYNC_TASK, args=(str(user_id), "chaos"), producer=producer)
+            label = trigger or f"chaos-{next(_triggers)}"
+            app.send_task(SYNC_TASK, args=(str(user_id), label), producer=producer)
 
 
 class Actor:
-    """The students: random edits in both tools, each task edited at most once."""
+    """The students: random edits in both tools, each task edited at most once — whether or not
+    our own change to it is still waiting to be pushed (only what exists remotely is edited)."""
 
     def __init__(
         self,
@@ -210,10 +168,12 @@ class Actor:
         self.edits: list[Edit] = []
         self.touched: set[uuid.UUID] = set()
         self.per_user: Counter[uuid.UUID] = Counter()
+        self.mid_push_per_user: Counter[uuid.UUID] = Counter()  # a budget of their own
 
-    def act(self, users: list[uuid.UUID]) -> None:
+    def act(self, users: list[uuid.UUID], *, mid_push: bool = False) -> None:
         user_id = self.rng.choice(users)
-        if self.per_user[user_id] >= self.limit:
+        budget = self.mid_push_per_user if mid_push else self.per_user
+        if budget[user_id] >= self.limit:
             return
         with session_scope(self.engine) as session:
             candidates = session.execute(
@@ -224,9 +184,11 @@ class Actor:
                     StudyTask.user_id == user_id,
                     StudyTask.status == TaskStatus.SCHEDULED,
                     CalendarBlock.is_synced.is_(True),
-                    CalendarBlock.is_dirty.is_(False),
+                    CalendarBlock.pending_delete.is_(False),
+                    CalendarBlock.is_tombstoned.is_(False),
                     NotionTask.is_synced.is_(True),
-                    NotionTask.is_dirty.is_(False),
+                    NotionTask.pending_trash.is_(False),
+                    NotionTask.is_trashed.is_(False),
                 )
             ).all()
             candidates = [c for c in candidates if c[0].id not in self.touched]
@@ -252,8 +214,21 @@ class Actor:
         else:
             self.notion.admin.trash(page.notion_page_id or "")
         self.touched.add(task.id)
-        self.per_user[user_id] += 1
-        self.edits.append(Edit(kind, user_id, task.id, start, end))
+        budget[user_id] += 1
+        now = datetime.now(UTC)
+        self.edits.append(
+            Edit(
+                kind,
+                user_id,
+                task.id,
+                start,
+                end,
+                made_at=now,
+                was_ahead=task.scheduled_start > now,
+                on_dirty=block.is_dirty or page.is_dirty,
+                mid_push=mid_push,
+            )
+        )
 
 
 def warm_up(
@@ -286,7 +261,7 @@ def wait_settled(
     rounds = 0
     while time.monotonic() < deadline:
         rounds += 1
-        send_syncs(app, users)
+        send_syncs(app, users, trigger="settle")
         round_deadline = time.monotonic() + 60
         while time.monotonic() < min(deadline, round_deadline):
             time.sleep(1.0)
@@ -305,134 +280,57 @@ def wait_settled(
     raise TimeoutError(f"not settled within {timeout_s:.0f}s")
 
 
-def verify(
-    engine: Engine,
-    google: GoogleEmulator,
-    notion: NotionEmulator,
+def kill_in_steps(
+    config: ChaosConfig,
+    app: Celery,
+    worker: Worker,
     users: dict[uuid.UUID, dict[str, Any]],
-    edits: list[Edit],
-) -> tuple[dict[str, int], list[str]]:
-    violations: list[str] = []
-    counts: Counter[str] = Counter(
-        dict.fromkeys(
-            (
-                "edits",
-                "edits_reflected",
-                "edits_lost",
-                "orphan_events",
-                "orphan_pages",
-                "missing_or_duplicate_events",
-                "missing_or_duplicate_pages",
-            ),
-            0,
-        )
-    )
-    with session_scope(engine) as session:
-        for user_id, info in users.items():
-            row = session.scalars(
-                select(IntegrationSettings).where(IntegrationSettings.user_id == user_id)
-            ).one()
-            tasks = {
-                t.id: t
-                for t in session.scalars(select(StudyTask).where(StudyTask.user_id == user_id))
-            }
-            blocks = list(
-                session.scalars(select(CalendarBlock).where(CalendarBlock.user_id == user_id))
-            )
-            pages = list(session.scalars(select(NotionTask).where(NotionTask.user_id == user_id)))
-            if (
-                row.google_health != IntegrationHealth.OK
-                or row.notion_health != IntegrationHealth.OK
-            ):
-                violations.append(f"{info['email']}: integration not healthy after the clean cycle")
-            events = [
-                e
-                for e in google.admin.events(row.google_calendar_id or "")
-                if e.get("status") != "cancelled"
-            ]
-            by_event = Counter(e["id"] for e in events)
-            live_blocks = {b.google_event_id: b for b in blocks if not b.is_tombstoned}
-            counts["live_events"] += len(events)
-            counts["live_tasks"] += sum(
-                1
-                for t in tasks.values()
-                if t.status in (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS)
-            )
-            for block in blocks:
-                if block.is_dirty or block.pending_delete:
-                    violations.append(
-                        f"{info['email']}: block {block.id} still dirty after the clean cycle"
-                    )
-                found = by_event[block.google_event_id]
-                if not block.is_tombstoned and found != 1:
-                    violations.append(f"{info['email']}: {block.study_task_id} has {found} events")
-                    counts["missing_or_duplicate_events"] += 1
-            for event_id in by_event:
-                if event_id not in live_blocks:
-                    violations.append(f"{info['email']}: orphan event {event_id}")
-                    counts["orphan_events"] += 1
-            for task in tasks.values():
-                if task.status is TaskStatus.SCHEDULED and not any(
-                    b.study_task_id == task.id for b in blocks
-                ):
-                    violations.append(f"{info['email']}: scheduled task {task.id} has no block")
-            workspace = info["workspace"]
-            remote_pages = [
-                p
-                for p in notion.admin.pages(data_source_id=workspace.data_source_id)
-                if not p.get("in_trash")
-            ]
-            by_task = Counter(_task_id_of(p) for p in remote_pages)
-            counts["live_pages"] += len(remote_pages)
-            live_rows = {str(p.study_task_id): p for p in pages if not p.is_trashed}
-            for page in pages:
-                if page.is_dirty:
-                    violations.append(f"{info['email']}: page of {page.study_task_id} still dirty")
-                found = by_task[str(page.study_task_id)]
-                if not page.is_trashed and found != 1:
-                    violations.append(f"{info['email']}: {page.study_task_id} has {found} pages")
-                    counts["missing_or_duplicate_pages"] += 1
-            for task_id, n in by_task.items():
-                if task_id not in live_rows:
-                    violations.append(f"{info['email']}: orphan page for {task_id} ({n})")
-                    counts["orphan_pages"] += 1
-            stuck = [b for b in blocks if b.sync_error] + [p for p in pages if p.sync_error]
-            recorded = set(
-                session.scalars(select(SyncError.object_id).where(SyncError.user_id == user_id))
-            )
-            for item in stuck:
-                if str(item.id) not in recorded:
-                    violations.append(
-                        f"{info['email']}: {item.id} has sync_error but no sync_errors row"
-                    )
-        for edit in edits:
-            edited = session.get(StudyTask, edit.task_id)
-            assert edited is not None
-            reflected = {
-                "move_block": edited.scheduled_start == edit.start and edited.is_pinned,
-                "notion_move": edited.scheduled_start == edit.start and edited.is_pinned,
-                "delete_block": edited.status is TaskStatus.SKIPPED,
-                "notion_trash": edited.status is TaskStatus.SKIPPED,
-                "notion_done": edited.status is TaskStatus.COMPLETED,
-            }[edit.kind]
-            counts["edits"] += 1
-            if reflected:
-                counts["edits_reflected"] += 1
-            else:
-                counts["edits_lost"] += 1
-                state = f"{edited.status.value} at {edited.scheduled_start}"
-                violations.append(f"edit {edit.kind} of task {edit.task_id} lost (task {state})")
-        counts["sync_runs"] = session.scalar(select(func.count()).select_from(SyncRun)) or 0
-        counts["sync_errors"] = session.scalar(select(func.count()).select_from(SyncError)) or 0
-    return dict(counts), violations
+    actor: Actor,
+    emulators: tuple[GoogleEmulator, NotionEmulator],
+    rng: random.Random,
+) -> tuple[Counter[str], Counter[str], int]:
+    """Kill the worker while its sync is in a step chosen at random, until `config.kills`.
+    Returns (kills by where they landed, targets never reached in time, rounds of syncs)."""
+    google, _notion = emulators
+    probe = StepProbe(make_engine(config.database_url))
+    broker = redis.Redis.from_url(config.broker_url)
+    landed: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    edited_runs: set[uuid.UUID] = set()
+    rounds = 0
+    # Round-robin over the steps (from a random one): each gets its share of the kills.
+    targets = itertools.islice(itertools.cycle(STEPS), rng.randrange(len(STEPS)), None)
 
+    def edit_mid_push(user_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        if run_id not in edited_runs:
+            edited_runs.add(run_id)
+            actor.act([user_id], mid_push=True)
 
-def _task_id_of(page: dict[str, Any]) -> str:
-    prop = page.get("properties", {}).get("Task ID", {})
-    return "".join(
-        part.get("plain_text", part.get("text", {}).get("content", ""))
-        for part in prop.get("rich_text", [])
-    )
+    deadline = time.monotonic() + config.max_chaos_s
+    while worker.kills < config.kills and time.monotonic() < deadline:
+        if broker.llen(SYNC_QUEUE) < len(users):  # work keeps coming, without a backlog
+            rounds += 1
+            send_syncs(app, users)
+        if worker.kills % 3 == 2:
+            google.admin.fail_next(15, 429, retry_after=1)
+        if worker.kills % 5 == 4:
+            google.admin.expire_sync_tokens()
+        for _ in range(2):
+            actor.act(list(users))
+        # Unharmed for a while (no step matches ""): syncs finish, students edit mid-push.
+        calm = rng.uniform(*config.run_between_kills_s)
+        probe.wait_for("", worker.started_at, calm, on_push=edit_mid_push)
+        target = next(targets)
+        seen = probe.wait_for(target, worker.started_at, config.step_wait_s, on_push=edit_mid_push)
+        if seen is None:
+            missed[target] += 1
+            continue
+        worker.kill()
+        landed[probe.landed(seen)] += 1
+        worker.start()
+    probe.engine.dispose()
+    broker.close()
+    return landed, missed, rounds
 
 
 def run(config: ChaosConfig, *, log: Any = print) -> ChaosResult:
@@ -450,55 +348,48 @@ def run(config: ChaosConfig, *, log: Any = print) -> ChaosResult:
     grant = google.admin.grant()
     settings = settings_for(config, google, notion, keys, grant)
     app = create_app(settings)
-    worker = Worker(worker_env(settings), config.workdir / "worker.log")
+    # The worker's connections are named (the probe finds its transactions by that name).
+    named = settings.model_copy(update={"database_url": with_application_name(config.database_url)})
+    env = {**worker_env(named), VISIBILITY_ENV: str(config.visibility_timeout_s)}
+    worker = Worker(env, config.workdir / "worker.log", app="bench.chaos.worker_app")
     result = ChaosResult()
+    since = datetime.now(UTC)
     try:
         users = seed_users(engine, config, settings, google, notion)
         log(f"seeded {len(users)} students")
-        google.admin.configure(error_rate=config.error_rate)
-        notion.admin.update_settings(error_rate=config.error_rate)
+        google.admin.configure(error_rate=config.error_rate, latency=config.emulator_latency_s)
+        notion.admin.update_settings(
+            error_rate=config.error_rate, latency_s=config.emulator_latency_s
+        )
         actor = Actor(engine, google, notion, rng, config.edits_per_user)
+        app.control.purge()  # what an earlier run left in the broker
         worker.start()
         warm_up(engine, app, users, timeout_s=90)
-        chaos_deadline = time.monotonic() + config.max_chaos_s
-        cycles = 0
-        next_kill = time.monotonic() + rng.uniform(*config.kill_interval_s)
-        while worker.kills < config.kills and time.monotonic() < chaos_deadline:
-            cycles += 1
-            # A cycle's syncs supersede the last cycle's: drop what is still queued, or a backlog
-            # of thousands of stale syncs would stand between the faults and the clean cycle.
-            app.control.purge()
-            send_syncs(app, users)
-            if cycles % 3 == 0:
-                google.admin.fail_next(15, 429, retry_after=1)
-            if cycles % 5 == 0:
-                google.admin.expire_sync_tokens()
-            for _ in range(max(2, len(users) // 3)):
-                actor.act(list(users))
-            cycle_end = time.monotonic() + 3.0
-            while time.monotonic() < cycle_end:
-                if time.monotonic() >= next_kill:
-                    worker.kill()
-                    worker.start()
-                    next_kill = time.monotonic() + rng.uniform(*config.kill_interval_s)
-                time.sleep(0.05)
-        log(f"chaos over: {worker.kills} kills in {cycles} cycles; settling")
+        landed, missed, rounds = kill_in_steps(
+            config, app, worker, users, actor, (google, notion), rng
+        )
+        log(f"chaos over: {worker.kills} kills ({dict(landed)}) in {rounds} rounds; settling")
         google.admin.clear_faults()
         notion.admin.clear_faults()
-        notion.admin.update_settings(error_rate=0.0)
-        worker.kill()
-        worker.start()
-        # Locks held by killed workers expire after 2 × the hard time limit.
-        time.sleep(2 * config.task_time_limit_s + 1)
-        app.control.purge()
-        since = datetime.now(UTC)
-        rounds = wait_settled(engine, app, users, since, config.settle_timeout_s)
+        notion.admin.update_settings(error_rate=0.0, latency_s=0.0)
+        # No purge: the killed syncs' messages come back after the visibility timeout (the
+        # worker looks every 2 s), then everyone syncs until two clean runs in a row.
+        time.sleep(config.visibility_timeout_s + 4)
+        settled_since = datetime.now(UTC)
+        settle_rounds = wait_settled(engine, app, users, settled_since, config.settle_timeout_s)
         counts, violations = verify(engine, google, notion, users, actor.edits)
+        killed, back, back_ran = redeliveries(engine, since)
         result.metrics = {
             "users": len(users),
             "kills": worker.kills,
-            "chaos_cycles": cycles,
-            "settle_rounds": rounds,
+            **{f"kills_in_{step}": landed[step] for step in STEPS},
+            "kills_after_sync": landed["after"],
+            "kill_targets_missed": sum(missed.values()),
+            "killed_syncs": killed,
+            "redelivered": back,
+            "redelivered_and_ran": back_ran,
+            "chaos_rounds": rounds,
+            "settle_rounds": settle_rounds,
             **counts,
             "violations": len(violations),
             "duration_s": round(time.monotonic() - started, 1),

@@ -242,6 +242,11 @@ class _Handler(BaseHTTPRequestHandler):
             lost = runtime.next_lost_create()
         if lost is not None:
             # The page exists now; the client just never hears about it.
+            if lost.mode == "504":
+                # A gateway gave up waiting although the write went through.
+                message = "Gateway timed out."
+                self._send_json(504, error_body(504, "gateway_timeout", message))
+                return 504
             if lost.mode == "timeout":
                 time.sleep(lost.hold_s or runtime.settings.lost_response_hold_s)
             self.close_connection = True
@@ -320,8 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
                 mode=str(body.get("mode", "timeout")),
                 hold_s=body.get("hold_s"),
             )
-            if lost.mode not in ("timeout", "drop"):
-                raise ValueError("mode must be timeout or drop")
+            if lost.mode not in ("timeout", "drop", "504"):
+                raise ValueError("mode must be timeout, drop or 504")
             with ws.lock:
                 runtime.lost_creates.append(lost)
             return asdict(lost)

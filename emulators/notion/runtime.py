@@ -61,7 +61,8 @@ class LostCreate:
     """The next `remaining` page creates succeed but the client never gets the response."""
 
     remaining: int
-    mode: str = "timeout"  # "timeout": hold the connection, then close; "drop": close at once
+    # "timeout": hold the connection, then close; "drop": close at once; "504": answer 504
+    mode: str = "timeout"
     hold_s: float | None = None
 
 

@@ -14,8 +14,8 @@ they push.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from integrations.notion.schema import (
     StatusKind,
     check_and_prepare_schema,
 )
+from integrations.notion.transients import Recovered, TransientLog
 from integrations.notion.values import (
     DataSourceRef,
     NotionPageResult,
@@ -85,11 +86,14 @@ class NotionClient:
             self._schemas[schema.data_source_id] = schema
         self._secrets = (token,)
         key = limiter_key(token)
+        self._transients = TransientLog()
 
         def before_request(_request: httpx.Request) -> None:
             limiter.acquire(key)
 
-        http = httpx.Client(event_hooks={"request": [before_request]})
+        http = httpx.Client(
+            event_hooks={"request": [before_request], "response": [self._transients.on_response]}
+        )
         self._api = Client(
             auth=token,
             base_url=base_url.rstrip("/"),
@@ -115,8 +119,14 @@ class NotionClient:
     def mapping(self) -> SchemaMapping:
         return self._mapping
 
-    def _translate(self, operation: str) -> AbstractContextManager[None]:
-        return translate(operation, secrets=self._secrets)
+    @contextmanager
+    def _translate(self, operation: str) -> Iterator[None]:
+        with self._transients.call(operation), translate(operation, secrets=self._secrets):
+            yield
+
+    def take_recovered(self) -> list[Recovered]:
+        """The transient failures got over since the last call of this (see `transients`)."""
+        return self._transients.take()
 
     # ----------------------------------------------------------------------- data sources
 
@@ -186,7 +196,13 @@ class NotionClient:
                     task.task_id,
                     error.code or error.status,
                 )
-                adopted = self._adopt(data_source_id, task)
+                try:
+                    adopted = self._adopt(data_source_id, task)
+                except IntegrationError:
+                    self._transients.recovered(error, "the lookup by Task ID failed too")
+                    raise
+                found = "found by Task ID and adopted" if adopted else "not found, so sent again"
+                self._transients.recovered(error, found)
                 if adopted is not None:
                     return adopted
         raise AssertionError("unreachable")  # pragma: no cover

@@ -51,6 +51,8 @@ class SyncReport:
     counts: dict[str, int] = field(default_factory=dict)
     reconciled: list[str] = field(default_factory=list)
     errors: list[RecordedError] = field(default_factory=list)
+    # Transient failures the sync got over: recorded (resolved), never counted as failures.
+    recovered: list[RecordedError] = field(default_factory=list)
     plan: Plan | None = None
     later: dict[str, Any] = field(default_factory=dict)  # blocks planned beyond the window
     duration_ms: int = 0
@@ -116,7 +118,10 @@ def record(engine: Engine, report: SyncReport, now: datetime) -> None:
                     details=report.details(),
                 )
             )
-        for error in report.errors:
+        resolved = datetime.now(UTC)
+        for error, resolved_at in [(e, None) for e in report.errors] + [
+            (e, resolved) for e in report.recovered
+        ]:
             exc = error.error
             session.add(
                 SyncError(
@@ -129,6 +134,7 @@ def record(engine: Engine, report: SyncReport, now: datetime) -> None:
                     error_code=getattr(exc, "code", None),
                     message=error.text()[:2000],
                     retryable=error.retryable,
+                    resolved_at=resolved_at,
                 )
             )
 
@@ -145,5 +151,32 @@ def record_skipped(engine: Engine, user_id: uuid.UUID, options: SyncOptions) -> 
                 duration_ms=0,
                 outcome=SyncOutcome.SKIPPED,
                 counts={"locked_by_another_sync": 1},
+            )
+        )
+
+
+def record_retries_exhausted(engine: Engine, report: SyncReport, retries: int) -> None:
+    """The task gave up on a sync that still failed transiently after `retries` retries: one
+    open error on the last run (and a count in it), so an admin sees the sync was abandoned."""
+    failing = next((e for e in report.errors if e.retryable), None)
+    if failing is None or report.run_id is None:
+        return
+    with session_scope(engine) as session:
+        run = session.get(SyncRun, report.run_id)
+        if run is not None:
+            run.counts = {**run.counts, "retries_exhausted": retries}
+        session.add(
+            SyncError(
+                user_id=report.user_id,
+                sync_run_id=report.run_id,
+                provider=failing.provider,
+                operation="retry_limit",
+                http_status=getattr(failing.error, "status", None),
+                error_code="retries_exhausted",
+                message=(
+                    f"gave up after {retries} retries; the last failure: {failing.text()}; "
+                    "the next scheduled sync tries again"
+                )[:2000],
+                retryable=True,
             )
         )

@@ -1,6 +1,7 @@
 """The short chaos run (the full one is `python -m bench.chaos`): a real worker process killed
-at random while both emulators inject faults and the students edit; afterwards nothing is
-duplicated, orphaned or lost."""
+while its sync is inside pull, write or push, its killed syncs redelivered by Redis within the
+run, both emulators injecting faults and the students editing (tasks being pushed too);
+afterwards nothing is duplicated, orphaned or lost — read from the emulators' own state."""
 
 from __future__ import annotations
 
@@ -22,15 +23,24 @@ def test_short_chaos_run_on_redis_and_postgres(
         broker_url=redis_url,
         workdir=tmp_path,
         users=5,
-        kills=12,
-        task_time_limit_s=8,
+        kills=6,
+        task_time_limit_s=6,
+        run_between_kills_s=(3.0, 4.5),
+        step_wait_s=5.0,
         settle_timeout_s=240,
         fernet_key=key_ring[0],
     )
     result = run(config, log=lambda _m: None)
+    print(result.metrics)
     assert result.violations == []
     metrics = result.metrics
-    assert metrics["kills"] >= 12
+    assert metrics["kills"] == 6
+    in_steps = sum(metrics[f"kills_in_{step}"] for step in ("pull", "write", "push"))
+    assert in_steps + metrics["kills_after_sync"] == 6
+    # The network steps last long enough to be hit every time they are aimed at.
+    assert metrics["kills_in_pull"] >= 1 and metrics["kills_in_push"] >= 1
+    assert metrics["killed_syncs"] >= in_steps
+    assert metrics["redelivered"] >= 1 and metrics["redelivered_and_ran"] >= 1
     assert metrics["live_events"] > 0 and metrics["live_pages"] >= metrics["live_events"]
     assert metrics["edits"] > 0 and metrics["edits_reflected"] == metrics["edits"]
     assert metrics["sync_errors"] > 0  # faults were injected and recorded

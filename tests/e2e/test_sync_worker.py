@@ -140,3 +140,66 @@ def test_dispatch_enqueues_due_users_once(stack: Stack) -> None:
             session.execute(update(IntegrationSettings).values(next_sync_at=None))
     finally:
         engine.dispose()
+
+
+def test_a_5xx_storm_exhausts_the_configured_retries_and_the_next_sync_recovers(
+    stack: Stack,
+) -> None:
+    """Both providers answer every call with 503: the task retries exactly as often as it is
+    configured to (Celery's task_annotations), then gives up and records that; once the storm
+    is over the next sync puts everything in place, once."""
+    from sqlalchemy import func
+
+    from db.models import CalendarBlock, NotionTask, SyncError
+
+    stack.app.conf.task_annotations = {SYNC_TASK: {"max_retries": 2, "default_retry_delay": 0.2}}
+    user_id = connected_student(stack)
+    stack.google.admin.fail_next(100_000, 503, retry_after=1)
+    stack.notion.admin.inject(503, count=100_000, retry_after_s=1)
+    with start_worker(stack.app, pool="solo", perform_ping_check=True, shutdown_timeout=30):
+        given_up = stack.app.send_task(SYNC_TASK, args=(user_id,)).get(timeout=120)
+        assert given_up["outcome"] == "failed", given_up
+        runs = sorted(runs_of(stack, user_id), key=lambda r: r.started_at)
+        assert [r.outcome.value for r in runs] == ["failed"] * 3  # the first try + 2 retries
+        assert runs[-1].counts.get("retries_exhausted") == 2
+        assert all("retries_exhausted" not in r.counts for r in runs[:-1])
+        engine = make_engine(stack.settings.effective_database_url)
+        try:
+            with session_scope(engine) as session:
+                limit = session.scalars(
+                    select(SyncError).where(
+                        SyncError.user_id == uuid.UUID(user_id),
+                        SyncError.operation == "retry_limit",
+                    )
+                ).one()
+                assert limit.sync_run_id == runs[-1].id and limit.resolved_at is None
+                assert limit.error_code == "retries_exhausted" and limit.http_status == 503
+        finally:
+            engine.dispose()
+
+        stack.google.admin.clear_faults()
+        stack.notion.admin.clear_faults()
+        healed = stack.app.send_task(SYNC_TASK, args=(user_id,)).get(timeout=120)
+    assert healed["outcome"] == "ok", healed
+    assert len(runs_of(stack, user_id)) == 4  # no retry after the storm
+    engine = make_engine(stack.settings.effective_database_url)
+    try:
+        with session_scope(engine) as session:
+            uid = uuid.UUID(user_id)
+            calendar = session.scalars(
+                select(IntegrationSettings.google_calendar_id).where(
+                    IntegrationSettings.user_id == uid
+                )
+            ).one()
+            blocks = session.scalar(
+                select(func.count()).select_from(CalendarBlock).where(CalendarBlock.user_id == uid)
+            )
+            pages = session.scalar(
+                select(func.count()).select_from(NotionTask).where(NotionTask.user_id == uid)
+            )
+    finally:
+        engine.dispose()
+    events = [e for e in stack.google.admin.events(calendar or "") if e["status"] != "cancelled"]
+    assert blocks and len(events) == len({e["id"] for e in events}) == blocks
+    remote_pages = [p for p in stack.notion.admin.pages() if not p["in_trash"]]
+    assert pages and len(remote_pages) == pages
