@@ -51,10 +51,11 @@ def sync_user(
     now: datetime | None = None,
     options: SyncOptions = DEFAULT_OPTIONS,
 ) -> SyncReport:
-    now = now or datetime.now(UTC)
+    given_now = now
     try:
         if options.dry_run:
             # Writes nothing anywhere, so it needs no lock and may run beside a real sync.
+            now = given_now or datetime.now(UTC)
             return _sync_locked(engine, settings, user_id, now, options)
         # Outlives the task's hard time limit: a sync killed by the limit still holds it.
         lock = UserLock(engine, settings.effective_redis_url, ttl_s=2 * settings.task_time_limit_s)
@@ -62,9 +63,12 @@ def sync_user(
             if not held:
                 record_skipped(engine, user_id, options)
                 return SyncReport(user_id, SyncOutcome.SKIPPED)
+            # Read after the lock is ours: a run's start then never precedes the end of the
+            # run that held the lock before it.
+            now = given_now or datetime.now(UTC)
             return _sync_locked(engine, settings, user_id, now, options)
     except DecryptionFailed:
-        return record_unreadable(engine, user_id, options, now)
+        return record_unreadable(engine, user_id, options, given_now or datetime.now(UTC))
 
 
 def _sync_locked(
