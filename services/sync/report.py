@@ -119,6 +119,19 @@ def record(engine: Engine, report: SyncReport, now: datetime) -> None:
                 )
             )
         resolved = datetime.now(UTC)
+        if report.outcome is SyncOutcome.OK:
+            # A clean run is proof that the earlier passing trouble (a 503, a timeout) is over:
+            # left open, it would be listed by `status` for ever. Permanent errors (a revoked
+            # grant, an unreadable key) are cleared by their own remedy, not by this.
+            session.execute(
+                update(SyncError)
+                .where(
+                    SyncError.user_id == report.user_id,
+                    SyncError.resolved_at.is_(None),
+                    SyncError.retryable.is_(True),
+                )
+                .values(resolved_at=resolved)
+            )
         for error, resolved_at in [(e, None) for e in report.errors] + [
             (e, resolved) for e in report.recovered
         ]:

@@ -160,3 +160,17 @@ def test_a_failure_that_stuck_is_recorded_once_and_stays_open(student: Student) 
         (400, True),
         (503, False),
     ]
+
+
+def test_a_clean_sync_closes_the_passing_failures_of_earlier_runs(student: Student) -> None:
+    student.notion.admin.inject(503, method="POST", path="/query$", count=50)
+    failed = student.sync()
+    assert failed.outcome is not SyncOutcome.OK
+    opened = [e for e in sync_errors(student) if e.resolved_at is None]
+    assert opened and all(e.retryable for e in opened)
+
+    student.notion.admin.clear_faults()
+    clean = student.sync()
+    assert clean.outcome is SyncOutcome.OK, [e.text() for e in clean.errors]
+    assert [e for e in sync_errors(student) if e.resolved_at is None] == []
+    assert {e.id for e in opened} <= {e.id for e in sync_errors(student)}  # kept, as history
