@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue
@@ -91,17 +93,30 @@ def external_id(plan_key: str | None) -> str | None:
 TASK_FIELDS = tuple(TaskOut.model_fields)
 
 
-def task_item(row: Row[Any]) -> dict[str, Any]:
-    """A row of services.history.task_list_rows as the TaskOut it stands for, but as a dict:
+# The row column each TaskOut field comes from: the same name but for these two, whose values
+# are then converted (`task_items`).
+_FROM_COLUMN = {"course": "course_code", "external_id": "plan_key"}
+
+
+def task_items(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows of services.history.task_list_rows as the TaskOuts they stand for, but as dicts:
     the values come typed from the database, and validating 50 models per page cost more than
     the query. pydantic serialises both alike (tests/e2e/api/test_task_list.py holds the JSON
-    of the two equal), and the route keeps TaskOut as its documented response model."""
-    values = row._asdict()
-    values["external_id"] = external_id(values.pop("plan_key"))
-    values["course"] = values.pop("course_code")
-    values["topic_ids"] = [str(t) for t in values["topic_ids"]]
-    values["evaluation"] = dict(values["evaluation"] or {})
-    return {name: values[name] for name in TASK_FIELDS}
+    of the two equal), and the route keeps TaskOut as its documented response model.
+    The columns are put in TaskOut's order by one itemgetter per row (the positions are looked
+    up once per page): `Row._asdict` and a dict per row cost more than the query's fetch."""
+    if not rows:
+        return []
+    in_row_order = rows[0]._fields
+    in_field_order = itemgetter(*(in_row_order.index(_FROM_COLUMN.get(f, f)) for f in TASK_FIELDS))
+    items = []
+    for row in rows:
+        item = dict(zip(TASK_FIELDS, in_field_order(row), strict=True))
+        item["external_id"] = external_id(item["external_id"])
+        item["topic_ids"] = [str(t) for t in item["topic_ids"]]
+        item["evaluation"] = dict(item["evaluation"] or {})
+        items.append(item)
+    return items
 
 
 class IssuedOut(BaseModel):

@@ -3,13 +3,28 @@ expiry of missed tasks and archiving of old events."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, cast, delete, false, func, insert, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from db.enums import Difficulty, PathStatus
@@ -43,8 +58,8 @@ class TaskFilter:
 
 def task_history(session: Session, user: User, flt: TaskFilter) -> list[StudyTask]:
     """Newest first. Uses idx_task_user_status_start / idx_task_scheduled."""
-    query = _filtered(session, select(StudyTask), user.id, flt)
-    return list(session.scalars(_newest_first(query, flt)))
+    query, params = _task_query("tasks", session, user.id, flt)
+    return list(session.scalars(query, params))
 
 
 # What a task list shows (the API's TaskOut): every column but the mirrors' ids and the mastery
@@ -60,54 +75,68 @@ TASK_LIST_COLUMNS = (
 )  # fmt: skip
 
 
-# Built once: making a SELECT of 25 columns costs more than adding the filters to it.
-_TASK_LIST = select(*TASK_LIST_COLUMNS, Course.code.label("course_code")).join(
-    Course, Course.id == StudyTask.course_id
-)
-
-
 def task_list_rows(session: Session, user_id: uuid.UUID, flt: TaskFilter) -> list[Any]:
     """`task_history` as rows of TASK_LIST_COLUMNS plus `course_code`, in one query."""
-    return list(session.execute(_newest_first(_filtered(session, _TASK_LIST, user_id, flt), flt)))
+    query, params = _task_query("rows", session, user_id, flt)
+    return list(session.execute(query, params))
 
 
-def _newest_first(query: Select[Any], flt: TaskFilter) -> Select[Any]:
+# The filters that take a plain value, in TaskFilter's names: each one present adds
+# `column <op> :name` to the WHERE clause.
+_VALUE_FILTERS = ("status", "since", "until", "difficulty", "course_code")
+
+
+def _task_query(
+    base: str, session: Session, user_id: uuid.UUID, flt: TaskFilter
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement for `flt` and its parameters. Without a topic the statement is one of a few
+    built once (`_prepared`), values as bound parameters: building a SELECT with its filters
+    and computing its cache key cost more CPU than PostgreSQL spends running it. A topic adds
+    one LIKE per matching topic id, so that statement is built each time."""
+    present = tuple(name for name in _VALUE_FILTERS if getattr(flt, name) is not None)
+    params: dict[str, Any] = {name: getattr(flt, name) for name in present}
+    params |= {"user_id": user_id, "page_limit": flt.limit, "page_offset": flt.offset}
+    query = _prepared(base, present)
+    if flt.topic_name is None:
+        return query, params
+    topic_ids = session.scalars(
+        select(Topic.id).join(Course).where(Course.user_id == user_id, Topic.name == flt.topic_name)
+    ).all()
+    # In SQL, so a page is exact: `topic_ids` is a JSON list of id strings on both
+    # databases, and a quoted UUID can only match a whole element.
+    text = cast(StudyTask.topic_ids, String)
+    return query.where(or_(false(), *(text.like(f'%"{t}"%') for t in topic_ids))), params
+
+
+@functools.cache
+def _prepared(base: str, present: tuple[str, ...]) -> Select[Any]:
+    query: Select[Any]
+    if base == "rows":
+        query = select(*TASK_LIST_COLUMNS, Course.code.label("course_code")).join(
+            Course, Course.id == StudyTask.course_id
+        )
+    else:
+        query = select(StudyTask)
+    user_id: BindParameter[uuid.UUID] = bindparam("user_id")
+    wheres: dict[str, ColumnElement[bool]] = {
+        "status": StudyTask.status == bindparam("status"),
+        "since": StudyTask.scheduled_start >= bindparam("since"),
+        "until": StudyTask.scheduled_start < bindparam("until"),
+        "difficulty": StudyTask.difficulty == bindparam("difficulty"),
+        "course_code": StudyTask.course_id.in_(
+            select(Course.id).where(
+                Course.user_id == user_id, Course.code == bindparam("course_code")
+            )
+        ),
+    }
+    query = query.where(StudyTask.user_id == user_id)
+    for name in present:
+        query = query.where(wheres[name])
     return (
         query.order_by(StudyTask.scheduled_start.desc().nulls_last(), StudyTask.id)
-        .offset(flt.offset)
-        .limit(flt.limit)
+        .offset(bindparam("page_offset", type_=Integer))
+        .limit(bindparam("page_limit", type_=Integer))
     )
-
-
-def _filtered(
-    session: Session, query: Select[Any], user_id: uuid.UUID, flt: TaskFilter
-) -> Select[Any]:
-    query = query.where(StudyTask.user_id == user_id)
-    if flt.status is not None:
-        query = query.where(StudyTask.status == flt.status)
-    if flt.since is not None:
-        query = query.where(StudyTask.scheduled_start >= flt.since)
-    if flt.until is not None:
-        query = query.where(StudyTask.scheduled_start < flt.until)
-    if flt.difficulty is not None:
-        query = query.where(StudyTask.difficulty == flt.difficulty)
-    if flt.course_code is not None:
-        query = query.where(
-            StudyTask.course_id.in_(
-                select(Course.id).where(Course.user_id == user_id, Course.code == flt.course_code)
-            )
-        )
-    if flt.topic_name is not None:
-        topic_ids = session.scalars(
-            select(Topic.id)
-            .join(Course)
-            .where(Course.user_id == user_id, Topic.name == flt.topic_name)
-        ).all()
-        # In SQL, so a page is exact: `topic_ids` is a JSON list of id strings on both
-        # databases, and a quoted UUID can only match a whole element.
-        text = cast(StudyTask.topic_ids, String)
-        query = query.where(or_(false(), *(text.like(f'%"{t}"%') for t in topic_ids)))
-    return query
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from api.task_resources import (
     SummaryOut,
     TaskBatchIn,
     TaskOut,
-    task_item,
+    task_items,
 )
 from db.models import Course, StudyPath, StudyTask, User
 from planner.problems import InvalidInput
@@ -162,7 +162,7 @@ def list_tasks(
 ) -> Response:
     flt = filters.for_user(user, limit=page.limit + 1, offset=page.offset)
     rows = history.task_list_rows(session, user.id, flt)
-    return json_response(page_of([task_item(r) for r in rows], page, request))
+    return json_response(page_of(task_items(rows), page, request))
 
 
 @router.get(
