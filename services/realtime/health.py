@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import ColumnElement, Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import ChannelStatus, IntegrationHealth
@@ -43,13 +43,35 @@ def watched_calendars(integration: IntegrationSettings) -> list[str]:
     return calendars
 
 
-def google_push_capable(settings: Settings, integration: IntegrationSettings) -> bool:
+def google_push_capable(
+    settings: Settings, integration: IntegrationSettings, *, has_refresh_token: bool | None = None
+) -> bool:
+    """`has_refresh_token` given: the row was loaded with its secrets left encrypted
+    (`integration_rows`), and the token's presence comes from the database."""
+    token = (
+        bool(integration.google_refresh_token) if has_refresh_token is None else has_refresh_token
+    )
     return bool(
         settings.push_enabled
         and integration.google_calendar_enabled
         and integration.google_health == IntegrationHealth.OK
-        and integration.google_refresh_token
+        and token
     )
+
+
+def integration_rows(
+    session: Session, *where: ColumnElement[bool]
+) -> list[tuple[IntegrationSettings, bool]]:
+    """Integration rows with their secrets left encrypted, each with whether it holds a Google
+    refresh token: judging push health needs no secret, so a key that cannot read them (or a
+    row under another key) never stops status, health or beat's dispatch."""
+    has_token = IntegrationSettings.google_refresh_token.is_not(None).label("has_token")
+    query = (
+        select(IntegrationSettings, has_token)
+        .options(*secrets_deferred(IntegrationSettings))
+        .where(*where)
+    )
+    return [(row, bool(token)) for row, token in session.execute(query)]
 
 
 def is_silent(channel: PushChannel, now: datetime) -> bool:
@@ -80,6 +102,8 @@ def user_push_health(
     channels: Sequence[PushChannel],
     notion_active: bool,
     now: datetime,
+    *,
+    has_refresh_token: bool,
 ) -> PushHealth:
     """Pure over loaded rows: the rule of the module docstring."""
     if not settings.push_enabled:
@@ -89,7 +113,7 @@ def user_push_health(
     if not google and not notion:
         return PushHealth(False, "nothing connected")
     if google:
-        if not google_push_capable(settings, integration):
+        if not google_push_capable(settings, integration, has_refresh_token=has_refresh_token):
             return PushHealth(False, "Google needs attention")
         for calendar in watched_calendars(integration):
             mine = [c for c in channels if c.calendar_id == calendar]
@@ -130,9 +154,9 @@ def live_channels(session: Session, user_ids: Iterable[uuid.UUID]) -> list[PushC
     ids = list(user_ids)
     return list(
         session.scalars(
-            select(PushChannel).where(
-                PushChannel.user_id.in_(ids), PushChannel.status != ChannelStatus.STOPPED
-            )
+            select(PushChannel)
+            .options(*secrets_deferred(PushChannel))  # health needs no channel token
+            .where(PushChannel.user_id.in_(ids), PushChannel.status != ChannelStatus.STOPPED)
         )
     )
 
@@ -149,12 +173,12 @@ def push_healthy_users(
         by_user: dict[uuid.UUID, list[PushChannel]] = {}
         for channel in live_channels(session, chunk):
             by_user.setdefault(channel.user_id, []).append(channel)
-        rows = session.scalars(
-            select(IntegrationSettings).where(IntegrationSettings.user_id.in_(chunk))
-        )
-        for row in rows:
+        for row, has_token in integration_rows(session, IntegrationSettings.user_id.in_(chunk)):
             channels = by_user.get(row.user_id, [])
-            if user_push_health(settings, row, channels, notion_active, now).healthy:
+            health = user_push_health(
+                settings, row, channels, notion_active, now, has_refresh_token=has_token
+            )
+            if health.healthy:
                 healthy.add(row.user_id)
     return healthy
 
@@ -211,27 +235,20 @@ def push_status(
 ) -> PushStatus:
     """Each student's push health (one student, or everyone with something connected) and
     their channels that are not stopped."""
-    # Push off, no token is needed: leave them encrypted, so status shows even when the keys
-    # cannot read them. Push on, the refresh token's presence counts (deferred, each row would
-    # cost a query of its own).
-    unread = [] if settings.push_enabled else secrets_deferred(IntegrationSettings)
-    query = (
-        select(IntegrationSettings)
-        .options(*unread)
-        .where(
-            IntegrationSettings.google_calendar_enabled.is_(True)
-            | IntegrationSettings.notion_enabled.is_(True)
-        )
-    )
-    if user_id is not None:
-        query = query.where(IntegrationSettings.user_id == user_id)
-    rows = list(session.scalars(query))
+    connected = IntegrationSettings.google_calendar_enabled.is_(
+        True
+    ) | IntegrationSettings.notion_enabled.is_(True)
+    mine = [] if user_id is None else [IntegrationSettings.user_id == user_id]
+    loaded = integration_rows(session, connected, *mine)
+    rows = [row for row, _token in loaded]
     channels = live_channels(session, [r.user_id for r in rows])
     notion_active = notion_webhook_active(session)
     users = []
-    for row in rows:
-        mine = [c for c in channels if c.user_id == row.user_id]
-        health = user_push_health(settings, row, mine, notion_active, now)
+    for row, has_token in loaded:
+        theirs = [c for c in channels if c.user_id == row.user_id]
+        health = user_push_health(
+            settings, row, theirs, notion_active, now, has_refresh_token=has_token
+        )
         users.append(UserPushView(row.user_id, health.healthy, health.reason))
     stored, first_event_at = notion_webhook_state(session)
     notion = (

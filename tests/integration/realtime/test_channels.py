@@ -254,3 +254,26 @@ def test_disconnecting_google_stops_its_channels_first(
             select(IntegrationSettings).where(IntegrationSettings.user_id == user_id)
         ).one()
     assert not row.google_calendar_enabled and row.google_refresh_token is None
+
+
+def test_push_health_and_dispatch_need_no_readable_secret(
+    engine: Engine, settings: Settings, clients: Clients
+) -> None:
+    """With push on, status, health and beat's dispatch judge push health from the rows' plain
+    columns: a key that no longer reads the tokens (issue 15's wrong key) leaves them working,
+    and the student's health says what is wrong where a secret is needed (the sync)."""
+    from cryptography.fernet import Fernet
+
+    from db import crypto
+    from services.realtime.health import push_healthy_users
+
+    user_id = add_student(engine)
+    now = datetime.now(UTC)
+    ensure_channels(engine, settings, user_id, now, clients)
+    crypto.configure_keys([Fernet.generate_key().decode()])  # the suite's fixture restores it
+    with session_scope(engine) as session:
+        status = push_status(session, settings, user_id, now)
+        healthy = push_healthy_users(session, settings, [user_id], now)
+    assert [u.user_id for u in status.users] == [user_id]
+    assert status.users[0].healthy and healthy == {user_id}
+    assert check_push(engine, settings, now).ok
