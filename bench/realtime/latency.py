@@ -1,0 +1,224 @@
+"""Edit-to-reflection latency (`python -m bench.realtime --latency`): a student's edit in one
+tool until the other tool shows it, read from the emulator's state, never from our database.
+
+- google_move: the student drags a study block to the next day in Google Calendar (the
+  emulator's admin acting as the user) → the task's Notion page shows the new Scheduled start;
+- notion_done: the student ticks a task Done in Notion → its (future) block is gone from
+  Google Calendar.
+
+Three conditions in one run, on one stack (stack.py): push with Notion's delivery delay 0,
+push with the emulator's default delay, and polling (push off; the poll interval shortened
+to 1 minute and beat's dispatch to 4 s — everything 15× faster than production — so the
+figures are reported both as measured and scaled back ×15). Edits go round-robin over the
+students, one every `gap_s`, never two in flight for one student.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.realtime.stack import Stack, Student
+from db.models import CalendarBlock, NotionTask, StudyTask
+from db.session import session_scope
+from planner.lifecycle import TaskStatus
+
+SCHEDULED = "Scheduled"
+KINDS = ("google_move", "notion_done")
+
+
+@dataclass
+class Edit:
+    kind: str
+    student: Student
+    task_id: uuid.UUID
+    event_id: str
+    page_id: str
+    new_start: datetime | None
+    made_at: float = 0.0
+    reflected_at: float | None = None
+
+    @property
+    def latency_s(self) -> float | None:
+        return None if self.reflected_at is None else self.reflected_at - self.made_at
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Observer:
+    """One thread looking at both emulators every `every_s` for the edits in flight."""
+
+    def __init__(self, stack: Stack, every_s: float = 0.1) -> None:
+        self.stack = stack
+        self.every_s = every_s
+        self.pending: list[Edit] = []
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="observer", daemon=True)
+        self.thread.start()
+
+    def watch(self, edit: Edit) -> None:
+        with self.lock:
+            self.pending.append(edit)
+
+    def in_flight(self, student: Student) -> bool:
+        with self.lock:
+            return any(e.student is student for e in self.pending)
+
+    def wait_all(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self.pending:
+                    return
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            with self.lock:
+                edits = list(self.pending)
+            for edit in edits:
+                if self._shows(edit):
+                    edit.reflected_at = time.monotonic()
+                    with self.lock:
+                        self.pending.remove(edit)
+            self.stopped.wait(self.every_s)
+
+    def _shows(self, edit: Edit) -> bool:
+        if edit.kind == "google_move":
+            page = self.stack.notion.admin.page(edit.page_id)
+            date = (page["properties"].get(SCHEDULED) or {}).get("date") or {}
+            return _instant(date.get("start")) == edit.new_start
+        event = self.stack.google.admin.get_event(edit.student.calendar_id, edit.event_id)
+        return event is None or event.get("status") == "cancelled"
+
+
+class Editor:
+    """The students, editing tasks that are synced and ahead (each task is ticked Done at
+    most once; a block may be moved again)."""
+
+    def __init__(self, stack: Stack, rng: random.Random) -> None:
+        self.stack = stack
+        self.rng = rng
+        self.done: set[uuid.UUID] = set()
+
+    def candidates(self, student: Student, kind: str) -> list[tuple[Any, Any, Any]]:
+        soon = datetime.now(UTC) + timedelta(hours=2)
+        with session_scope(self.stack.engine) as session:
+            rows = session.execute(
+                select(StudyTask, CalendarBlock, NotionTask)
+                .join(CalendarBlock, CalendarBlock.study_task_id == StudyTask.id)
+                .join(NotionTask, NotionTask.study_task_id == StudyTask.id)
+                .where(
+                    StudyTask.user_id == student.user_id,
+                    StudyTask.status == TaskStatus.SCHEDULED,
+                    StudyTask.scheduled_start > soon,
+                    CalendarBlock.is_synced.is_(True),
+                    CalendarBlock.is_dirty.is_(False),
+                    CalendarBlock.is_tombstoned.is_(False),
+                    CalendarBlock.google_event_id.is_not(None),
+                    NotionTask.is_synced.is_(True),
+                    NotionTask.is_dirty.is_(False),
+                    NotionTask.notion_page_id.is_not(None),
+                )
+                .order_by(StudyTask.scheduled_start)
+            ).all()
+            session.expunge_all()
+        return [r for r in rows if r[0].id not in self.done]
+
+    def make(self, student: Student, kind: str) -> Edit | None:
+        rows = self.candidates(student, kind)
+        if not rows:
+            return None
+        task, block, page = self.rng.choice(rows)
+        event = self.stack.google.admin.get_event(student.calendar_id, block.google_event_id)
+        if event is None or event.get("status") == "cancelled":
+            return None
+        edit = Edit(kind, student, task.id, block.google_event_id, page.notion_page_id, None)
+        if kind == "google_move":
+            start = _instant(event["start"]["dateTime"])
+            end = _instant(event["end"]["dateTime"])
+            assert start is not None and end is not None
+            edit.new_start = start + timedelta(days=1)
+            edit.made_at = time.monotonic()
+            self.stack.google.admin.move_event(
+                student.calendar_id, edit.event_id, edit.new_start, end + timedelta(days=1)
+            )
+        else:
+            self.done.add(task.id)
+            edit.made_at = time.monotonic()
+            self.stack.notion.admin.set_status(edit.page_id, "Done")
+        return edit
+
+
+def run_edits(
+    stack: Stack, edits_per_kind: int, gap_s: float, timeout_s: float, seed: int
+) -> list[Edit]:
+    """`edits_per_kind` of each kind, alternating, one every `gap_s` seconds, each on the
+    next student with nothing in flight; then wait up to `timeout_s` for the stragglers."""
+    editor = Editor(stack, random.Random(seed))
+    observer = Observer(stack)
+    made: list[Edit] = []
+    wanted = [KINDS[i % 2] for i in range(2 * edits_per_kind)]
+    turn = 0
+    try:
+        next_at = time.monotonic()
+        while wanted:
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            next_at += gap_s
+            for offset in range(len(stack.students)):
+                student = stack.students[(turn + offset) % len(stack.students)]
+                if observer.in_flight(student):
+                    continue
+                edit = editor.make(student, wanted[0])
+                if edit is None:
+                    continue
+                turn += offset + 1
+                wanted.pop(0)
+                observer.watch(edit)
+                made.append(edit)
+                break
+            else:
+                if time.monotonic() - next_at > timeout_s:
+                    raise RuntimeError("no student has a task left to edit")
+        observer.wait_all(timeout_s)
+    finally:
+        observer.close()
+    return made
+
+
+def quantile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def summarize(edits: list[Edit], kind: str) -> dict[str, Any]:
+    mine = [e for e in edits if e.kind == kind]
+    seen = sorted(e.latency_s for e in mine if e.latency_s is not None)
+    return {
+        "edits": len(mine),
+        "reflected": len(seen),
+        "p50_s": round(quantile(seen, 50), 2) if seen else None,
+        "p95_s": round(quantile(seen, 95), 2) if seen else None,
+        "max_s": round(seen[-1], 2) if seen else None,
+    }
