@@ -15,8 +15,8 @@ students, one every `gap_s`, never two in flight for one student.
 
 from __future__ import annotations
 
+import math
 import random
-import statistics
 import threading
 import time
 import uuid
@@ -207,18 +207,25 @@ def run_edits(
 
 
 def quantile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+    """The inclusive q-th percentile of sorted `values`, by nearest rank (defined with
+    infinite values, where interpolation is not)."""
+    rank = max(1, math.ceil(q / 100 * len(values)))
+    return values[rank - 1]
 
 
 def summarize(edits: list[Edit], kind: str) -> dict[str, Any]:
+    """Quantiles over every edit made: one never reflected (within the wait) counts as
+    infinitely late, so a p95 that lands on one is reported as None ("not reflected")."""
     mine = [e for e in edits if e.kind == kind]
-    seen = sorted(e.latency_s for e in mine if e.latency_s is not None)
+    every = sorted(math.inf if e.latency_s is None else e.latency_s for e in mine)
+
+    def finite(value: float) -> float | None:
+        return None if math.isinf(value) else round(value, 2)
+
     return {
         "edits": len(mine),
-        "reflected": len(seen),
-        "p50_s": round(quantile(seen, 50), 2) if seen else None,
-        "p95_s": round(quantile(seen, 95), 2) if seen else None,
-        "max_s": round(seen[-1], 2) if seen else None,
+        "reflected": sum(1 for v in every if not math.isinf(v)),
+        "p50_s": finite(quantile(every, 50)) if every else None,
+        "p95_s": finite(quantile(every, 95)) if every else None,
+        "max_s": finite(every[-1]) if every else None,
     }
