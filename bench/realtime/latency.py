@@ -43,6 +43,7 @@ class Edit:
     event_id: str
     page_id: str
     new_start: datetime | None
+    moved_before: bool = False  # the student had moved this block earlier (it is pinned)
     made_at: float = 0.0
     reflected_at: float | None = None
 
@@ -154,7 +155,15 @@ class Editor:
         event = self.stack.google.admin.get_event(student.calendar_id, block.google_event_id)
         if event is None or event.get("status") == "cancelled":
             return None
-        edit = Edit(kind, student, task.id, block.google_event_id, page.notion_page_id, None)
+        edit = Edit(
+            kind,
+            student,
+            task.id,
+            block.google_event_id,
+            page.notion_page_id,
+            None,
+            moved_before=bool(task.is_pinned),
+        )
         if kind == "google_move":
             start = _instant(event["start"]["dateTime"])
             end = _instant(event["end"]["dateTime"])
@@ -226,9 +235,12 @@ def summarize(edits: list[Edit], kind: str) -> dict[str, Any]:
     def finite(value: float) -> float | None:
         return None if math.isinf(value) else round(value, 2)
 
+    after_move = [e for e in mine if e.moved_before]
     return {
         "edits": len(mine),
         "reflected": sum(1 for v in every if not math.isinf(v)),
+        "on_moved_blocks": len(after_move),
+        "on_moved_blocks_reflected": sum(1 for e in after_move if e.latency_s is not None),
         "p50_s": finite(quantile(every, 50)) if every else None,
         "p95_s": finite(quantile(every, 95)) if every else None,
         "max_s": finite(every[-1]) if every else None,

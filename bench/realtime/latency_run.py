@@ -34,6 +34,8 @@ def report(emit: Emit, edits: list[Edit], condition: str, scale: int = 1) -> Non
         instance = f"{kind}, {condition}"
         emit("edits", s["edits"], "edits", instance)
         emit("edits_reflected", s["reflected"], "edits", instance)
+        emit("edits_on_moved_blocks", s["on_moved_blocks"], "edits", instance)
+        emit("edits_on_moved_blocks_reflected", s["on_moved_blocks_reflected"], "edits", instance)
         for name in ("p50_s", "p95_s", "max_s"):
             value = s[name]
             emit(f"reflection_{name[:-2]}", value, "s", instance)
