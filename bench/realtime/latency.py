@@ -10,7 +10,9 @@ Three conditions in one run, on one stack (stack.py): push with Notion's deliver
 push with the emulator's default delay, and polling (push off; the poll interval shortened
 to 1 minute and beat's dispatch to 4 s — everything 15× faster than production — so the
 figures are reported both as measured and scaled back ×15). Edits go round-robin over the
-students, one every `gap_s`, never two in flight for one student.
+students, one every `gap_s`, never two in flight for one student, and a random pause
+after each (up to 10 s with push, one poll interval with polling) so edits fall at every
+phase of the polling cycle.
 """
 
 from __future__ import annotations
@@ -62,11 +64,23 @@ def _instant(value: str | None) -> datetime | None:
 class Observer:
     """One thread looking at both emulators every `every_s` for the edits in flight."""
 
-    def __init__(self, stack: Stack, timeout_s: float, every_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        timeout_s: float,
+        pause_s: float,
+        rng: random.Random,
+        every_s: float = 0.1,
+    ) -> None:
         self.stack = stack
         self.timeout_s = timeout_s  # an edit not shown by then is not reflected
+        # A student waits a random pause in [0, pause_s) after an edit is shown before the
+        # next one: edited again at once, every edit would land just after a poll.
+        self.pause_s = pause_s
+        self.rng = rng
         self.every_s = every_s
         self.pending: list[Edit] = []
+        self.free_at: dict[uuid.UUID, float] = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="observer", daemon=True)
@@ -76,9 +90,11 @@ class Observer:
         with self.lock:
             self.pending.append(edit)
 
-    def in_flight(self, student: Student) -> bool:
+    def busy(self, student: Student) -> bool:
         with self.lock:
-            return any(e.student is student for e in self.pending)
+            if any(e.student is student for e in self.pending):
+                return True
+            return time.monotonic() < self.free_at.get(student.user_id, 0.0)
 
     def wait_all(self) -> None:
         while True:
@@ -103,6 +119,8 @@ class Observer:
                 if shown or now - edit.made_at > self.timeout_s:
                     with self.lock:
                         self.pending.remove(edit)
+                        pause = self.rng.uniform(0.0, self.pause_s)
+                        self.free_at[edit.student.user_id] = now + pause
             self.stopped.wait(self.every_s)
 
     def _shows(self, edit: Edit) -> bool:
@@ -181,13 +199,18 @@ class Editor:
 
 
 def run_edits(
-    stack: Stack, edits_per_kind: int, gap_s: float, timeout_s: float, seed: int
+    stack: Stack,
+    edits_per_kind: int,
+    gap_s: float,
+    timeout_s: float,
+    seed: int,
+    pause_s: float,
 ) -> list[Edit]:
     """`edits_per_kind` of each kind, alternating, one every `gap_s` seconds, each on the
     next student with nothing in flight; an edit not shown after `timeout_s` is counted as
     not reflected (and its student may be edited again)."""
     editor = Editor(stack, random.Random(seed))
-    observer = Observer(stack, timeout_s)
+    observer = Observer(stack, timeout_s, pause_s, random.Random(seed + 1))
     made: list[Edit] = []
     wanted = [KINDS[i % 2] for i in range(2 * edits_per_kind)]
     turn = 0
@@ -200,7 +223,7 @@ def run_edits(
             next_at += gap_s
             for offset in range(len(stack.students)):
                 student = stack.students[(turn + offset) % len(stack.students)]
-                if observer.in_flight(student):
+                if observer.busy(student):
                     continue
                 edit = editor.make(student, wanted[0])
                 if edit is None:

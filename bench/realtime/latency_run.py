@@ -63,11 +63,14 @@ def measure(stack: Stack, args: Any, port: int, emit: Emit) -> None:
     default_delay = type(stack.notion.settings)().webhook_delay_s
     for delay in (0.0, default_delay):
         set_notion_delay(stack, delay)
-        edits = run_edits(stack, args.edits, args.gap, timeout_s=90, seed=int(delay * 10) + 1)
+        edits = run_edits(
+            stack, args.edits, args.gap, timeout_s=90, seed=int(delay * 10) + 1, pause_s=10.0
+        )
         report(emit, edits, f"push, debounce {debounce:g} s, Notion delay {delay:g} s")
 
     switch_to_polling(stack, interval_min=1, dispatch_interval_s=60.0 / POLL_SCALE)
-    edits = run_edits(stack, args.edits, args.gap, timeout_s=150, seed=99)
+    # Pauses up to one poll interval: edits land at every phase of the polling cycle.
+    edits = run_edits(stack, args.edits, args.gap, timeout_s=150, seed=99, pause_s=60.0)
     report(
         emit,
         edits,
