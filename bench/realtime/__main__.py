@@ -1,5 +1,7 @@
 """python -m bench.realtime [--database sqlite postgres] [--quick] — notification storms
 through the Google receiver (the service the API route calls), on a real database.
+`--latency`: edit-to-reflection latency through the whole stack (latency.py);
+`--idle-calls`: API calls per hour of an idle student, push on vs polling (idle_calls.py).
 
 - one student, 1,000 notifications paced over 10 s: how many debounced syncs get scheduled
   (goal ≤ 2) and how long the receiver takes per notification (goal p95 ≤ 50 ms);
@@ -166,15 +168,38 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench/realtime/results.jsonl"))
+    parser.add_argument("--latency", action="store_true", help="edit-to-reflection latency")
+    parser.add_argument("--idle-calls", action="store_true", help="API calls of an idle student")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--edits", type=int, default=50, help="edits of each kind (--latency)")
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds between edits")
+    parser.add_argument("--window", type=float, default=60.0, help="quiet window (--idle-calls)")
+    parser.add_argument("--poll-window", type=float, default=180.0, help="polling window, s")
     args = parser.parse_args()
-    crypto.configure_keys([Fernet.generate_key().decode()])
+    bench = "latency" if args.latency else "idle_calls" if args.idle_calls else "storm"
     lines: list[str] = []
 
-    def emit(metric: str, value: float | int, unit: str, instance: str) -> None:
-        line = json.dumps({"metric": metric, "value": value, "unit": unit, "instance": instance})
+    def emit(metric: str, value: float | int | None, unit: str, instance: str) -> None:
+        line = json.dumps(
+            {"metric": metric, "value": value, "unit": unit, "instance": instance, "bench": bench}
+        )
         print(line, flush=True)
         lines.append(line)
 
+    if bench != "storm":
+        if bench == "latency":
+            from bench.realtime.latency_run import run as run_latency
+
+            run_latency(args, emit)
+        else:
+            from bench.realtime.idle_calls import run as run_idle
+
+            run_idle(args, emit)
+        if not args.quick:
+            keep_others(args.out, bench, lines)
+        return 0
+    crypto.configure_keys([Fernet.generate_key().decode()])
     for database in args.database:
         if database == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
@@ -188,8 +213,18 @@ def main() -> int:
             finally:
                 drop_scratch_postgres(args.postgres_url, url)
     if not args.quick:
-        args.out.write_text("\n".join(lines) + "\n")
+        keep_others(args.out, bench, lines)
     return 0
+
+
+def keep_others(out: Path, bench: str, lines: list[str]) -> None:
+    """Replace this benchmark's lines in the results file, keep the other benchmarks'."""
+    kept = []
+    if out.exists():
+        for line in out.read_text().splitlines():
+            if line.strip() and json.loads(line).get("bench", "storm") != bench:
+                kept.append(line)
+    out.write_text("\n".join(kept + lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -314,6 +314,11 @@ class NotionAdmin:
             and (include_trashed or not p["in_trash"])
         ]
 
+    def page(self, page_id: str) -> Json:
+        """One page as the API renders it (the user's view; not a counted request)."""
+        result: Json = self._call("GET", f"pages/{page_id}")
+        return result
+
     def counters(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = self._call("GET", "counters")
         return result

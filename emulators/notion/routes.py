@@ -349,6 +349,10 @@ class _Handler(BaseHTTPRequestHandler):
             if parts[2] == "schema":
                 # The user editing columns in the Notion app: may add status options.
                 return ws.update_data_source(parts[1], body, admin=True)
+        if len(parts) == 2 and parts[0] == "pages" and method == "GET":
+            # What the user sees in the app: the page as the API renders it, not counted.
+            with ws.lock:
+                return ws.render_page(ws.pages[normalize_id(parts[1])])
         if len(parts) == 3 and parts[0] == "pages" and parts[2] == "edit" and method == "POST":
             return self._admin_edit_page(parts[1], body, ws)
         if parts and parts[0] == "oauth":
