@@ -189,7 +189,14 @@ def verify(
     edits: list[Edit],
 ) -> tuple[dict[str, int], list[str]]:
     violations: list[str] = []
-    names = ("edits", "edits_reflected", "edits_lost", "orphan_events", "orphan_pages")
+    names = (
+        "edits",
+        "edits_reflected",
+        "edits_lost",
+        "edits_lost_to_notion_write_race",
+        "orphan_events",
+        "orphan_pages",
+    )
     counts: Counter[str] = Counter(dict.fromkeys(names, 0))
     counts.update(dict.fromkeys(("missing_or_duplicate_events", "missing_or_duplicate_pages"), 0))
     with session_scope(engine) as session:
@@ -209,6 +216,13 @@ def verify(
             )
             if in_db and remote:
                 counts["edits_reflected"] += 1
+                continue
+            if edit.kind.startswith("notion_") and edit.on_dirty and edit.mid_push:
+                # Notion has no conditional write (no If-Match): a student's edit that lands
+                # between our read and our update of a page we had changed is overwritten by
+                # that update. A known, open defect, counted on its own (README, "Sync under
+                # faults"); every other lost edit is a violation.
+                counts["edits_lost_to_notion_write_race"] += 1
                 continue
             counts["edits_lost"] += 1
             where = "in the emulators" if in_db else "in our database"
