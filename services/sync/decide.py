@@ -31,16 +31,20 @@ def _seen_time(value: datetime | date | None, zone: str) -> datetime | None:
 
 def google_observations(
     rows: UserRows, changes: ChangeSet, zone: str
-) -> tuple[dict[str, GoogleSeen], int, int]:
+) -> tuple[dict[str, GoogleSeen], dict[str, str], int, int]:
     """Our events as Google holds them, by task id. With a full listing, an event we had
-    synced that is not listed at all was deleted during the gap. Returns (seen, synced, gone)."""
+    synced that is not listed at all was deleted during the gap. Returns (seen, the listed
+    etags of our live events, synced, gone)."""
     seen: dict[str, GoogleSeen] = {}
+    etags: dict[str, str] = {}
     listed: set[uuid.UUID] = set()
     for event in changes.events:
         block = _block_of(rows, event)
         if block is None or block.study_task_id is None:
             continue  # not ours: never touched
         listed.add(block.id)
+        if event.etag and not event.cancelled:
+            etags[str(block.study_task_id)] = event.etag
         seen[str(block.study_task_id)] = GoogleSeen(
             task_id=str(block.study_task_id),
             content_hash=event.content_hash if not event.cancelled else f"cancelled:{event.etag}",
@@ -64,7 +68,7 @@ def google_observations(
     gone = sum(
         1 for b in synced if str(b.study_task_id) in seen and seen[str(b.study_task_id)].cancelled
     )
-    return seen, len(synced), gone
+    return seen, etags, len(synced), gone
 
 
 def _block_of(rows: UserRows, event: RemoteEvent) -> CalendarBlock | None:
@@ -130,13 +134,11 @@ def observe(
     notion_seen: dict[str, NotionSeen] = {}
     tripped: list[RemoteEmpty] = []
     if changes is not None:
-        google_seen, synced, gone = google_observations(rows, changes, zone)
+        google_seen, google_etags, synced, gone = google_observations(rows, changes, zone)
         valve = looks_emptied("google", expected=synced, deleted=gone)
         if valve and not accept_remote_empty:
             tripped.append(valve)
-            google_seen = {}
-        else:
-            google_etags = listed_etags(rows, changes)
+            google_seen, google_etags = {}, {}
     if pages is not None:
         notion_seen, synced_pages, trashed = notion_observations(rows, pages)
         valve = looks_emptied("notion", expected=synced_pages, deleted=trashed)
@@ -144,17 +146,6 @@ def observe(
             tripped.append(valve)
             notion_seen = {}
     return Observed(google_seen, notion_seen, tuple(tripped), google_etags)
-
-
-def listed_etags(rows: UserRows, changes: ChangeSet) -> dict[str, str]:
-    etags = {}
-    for event in changes.events:
-        block = _block_of(rows, event)
-        ours = block is not None and block.study_task_id is not None
-        if ours and event.etag and not event.cancelled:
-            assert block is not None
-            etags[str(block.study_task_id)] = event.etag
-    return etags
 
 
 def decide(rows: UserRows, observed: Observed, *, now: datetime) -> list[Decision]:
